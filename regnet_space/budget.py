@@ -1,0 +1,131 @@
+"""Complexity budgets: ranges on flops, params and acts, and their human-readable parsing."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_NUM = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([kKmMgGtT]?)(?:F|FLOPS|flops|f)?\s*$")
+
+
+def parse_amount(text: str | float | int) -> int:
+    """'400M' -> 400_000_000; '3.2G' -> 3_200_000_000; plain numbers pass through.
+
+    Example:
+        >>> parse_amount("3.2G"), parse_amount("360MF"), parse_amount(1e6)
+        (3200000000, 360000000, 1000000)
+    """
+    if isinstance(text, (int, float, np.integer, np.floating)):
+        if not math.isfinite(float(text)) or text < 0:
+            raise ValueError(f"an amount must be a finite number >= 0, got {text}")
+        return int(text)
+    m = _NUM.match(str(text))
+    if not m:
+        raise ValueError(f"cannot read {text!r} as an amount: use a number with an optional "
+                         "K/M/G suffix, e.g. 400M or 3.2G")
+    return int(round(float(m.group(1)) * _SUFFIX[m.group(2).upper()]))
+
+
+def parse_range(text: Any) -> tuple[int | None, int | None] | None:
+    """'360M:400M' -> (360e6, 400e6); ':400M' or '400M' -> (None, 400e6); '360M:' -> (360e6, None).
+
+    Tuples and lists of two amounts (None for open) are accepted too.
+
+    Example:
+        >>> parse_range("360M:400M")
+        (360000000, 400000000)
+    """
+    if text is None:
+        return None
+    if isinstance(text, (tuple, list)):
+        if len(text) != 2:
+            raise ValueError(f"a range needs two bounds (low, high), got {text!r}")
+        lo, hi = (None if t is None else parse_amount(t) for t in text)
+    elif isinstance(text, str) and ":" in text:
+        a, b = text.split(":", 1)
+        lo = parse_amount(a) if a.strip() else None
+        hi = parse_amount(b) if b.strip() else None
+    else:
+        lo, hi = None, parse_amount(text)
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"range {text!r} is empty: low {lo:,} > high {hi:,}")
+    return lo, hi
+
+
+def fmt_amount(x: float | None) -> str:
+    """Short human form: 399040872 -> '399.0M'."""
+    if x is None:
+        return "-"
+    for s, k in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(x) >= k:
+            return f"{x / k:.1f}{s}"
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Inclusive ranges on flops, params and acts; ``None`` means unbounded.
+
+    Example:
+        >>> b = Budget.parse(flops="360M:400M")
+        >>> b.contains(380e6, 3e6, 4e6), b.contains(420e6, 3e6, 4e6)
+        (True, False)
+    """
+
+    flops: tuple[int | None, int | None] | None = None
+    params: tuple[int | None, int | None] | None = None
+    acts: tuple[int | None, int | None] | None = None
+
+    @classmethod
+    def parse(cls, flops: Any = None, params: Any = None, acts: Any = None) -> "Budget":
+        return cls(parse_range(flops), parse_range(params), parse_range(acts))
+
+    @property
+    def is_empty(self) -> bool:
+        return self.flops is None and self.params is None and self.acts is None
+
+    def items(self):
+        for name in ("flops", "params", "acts"):
+            rng = getattr(self, name)
+            if rng is not None:
+                yield name, rng
+
+    def mask(self, flops, params, acts) -> np.ndarray:
+        """Vectorised membership test."""
+        values = {"flops": np.asarray(flops), "params": np.asarray(params), "acts": np.asarray(acts)}
+        ok = np.ones(values["flops"].shape, dtype=bool)
+        for name, (lo, hi) in self.items():
+            if lo is not None:
+                ok &= values[name] >= lo
+            if hi is not None:
+                ok &= values[name] <= hi
+        return ok
+
+    def contains(self, flops, params, acts) -> bool:
+        return bool(self.mask(flops, params, acts))
+
+    def violations(self, flops, params, acts) -> dict[str, float]:
+        """Signed, normalised violations: <= 0 means satisfied (Optuna's constraint convention).
+
+        One entry per bound, e.g. ``flops_low = (lo - flops) / lo``.
+        """
+        values = {"flops": flops, "params": params, "acts": acts}
+        out = {}
+        for name, (lo, hi) in self.items():
+            if lo is not None:
+                out[f"{name}_low"] = (lo - values[name]) / max(lo, 1)
+            if hi is not None:
+                out[f"{name}_high"] = (values[name] - hi) / max(hi, 1)
+        return out
+
+    def describe(self) -> str:
+        parts = [f"{n} {fmt_amount(lo)}..{fmt_amount(hi)}" for n, (lo, hi) in self.items()]
+        return ", ".join(parts) if parts else "no budget"
+
+    def to_dict(self) -> dict:
+        return {n: list(r) for n, r in self.items()}
