@@ -234,28 +234,27 @@ def complexity_arrays(
 
 
 def complexity_of(configs: list[NetConfig]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`complexity_arrays` for a list of NetConfigs sharing block, stem and input.
+    """:func:`complexity_arrays` for a list of NetConfigs (grouped by block, stem and input).
 
     Example:
         >>> from regnet_space.zoo import get_config
-        >>> f, p, a = complexity_of([get_config("RegNetX-200MF"), get_config("RegNetX-400MF")])
-        >>> f.tolist()[0]
-        199040872
+        >>> f, p, a = complexity_of([get_config("RegNetX-200MF"), get_config("resnet50")])
+        >>> f.tolist()
+        [199040872, 4089185256]
     """
-    if not configs:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, z
-    first = configs[0]
+    n = len(configs)
+    out = np.zeros((3, n), dtype=np.int64)
     keys = ("block", "stem", "stem_w", "se_ratio", "in_channels", "num_classes", "resolution")
-    for c in configs:
-        if any(getattr(c, k) != getattr(first, k) for k in keys):
-            raise ValueError(f"complexity_of needs configs that share {keys}; group them first")
-    n_stages = max(len(c.stages) for c in configs)
-    arr = np.zeros((5, len(configs), n_stages))
-    arr[2] = 1  # padding stages: stride 1
-    arr[3] = 1
-    arr[4] = 1
+    groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):
-        for j, st in enumerate(c.stages):
-            arr[:, i, j] = (st.d, st.w, st.s, st.b, st.g)
-    return complexity_arrays(*arr, **{k: getattr(first, k) for k in keys})
+        groups.setdefault(tuple(getattr(c, k) for k in keys), []).append(i)
+    for key, idx in groups.items():
+        n_stages = max(len(configs[i].stages) for i in idx)
+        arr = np.ones((5, len(idx), n_stages))  # padding stages: depth 0, stride 1
+        arr[0] = 0
+        for r, i in enumerate(idx):
+            for j, st in enumerate(configs[i].stages):
+                arr[:, r, j] = (st.d, st.w, st.s, st.b, st.g)
+        f, p, a = complexity_arrays(*arr, **dict(zip(keys, key)))
+        out[:, idx] = np.stack([f, p, a])
+    return out[0], out[1], out[2]

@@ -106,6 +106,35 @@ class Param:
     def cardinality(self) -> int:
         return len(self.values())
 
+    def pmf(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values, probabilities) of the exact distribution :meth:`sample` draws from.
+
+        Example:
+            >>> v, p = Param("g", "power2", 1, 32).pmf()
+            >>> v.tolist(), bool(np.allclose(p, 1 / 6))
+            ([1.0, 2.0, 4.0, 8.0, 16.0, 32.0], True)
+        """
+        vals = self.values()
+        if self.kind in ("choice", "uniform", "power2"):
+            return vals, np.full(len(vals), 1.0 / len(vals))
+        if self.kind == "log_uniform":
+            return vals, self._log_pmf(vals, self.low, self.high, self.q)
+        p2 = 2.0 ** np.arange(math.ceil(math.log2(self.low)), math.floor(math.log2(self.high)) + 1)
+        n_small = int(np.sum(p2 < self.q))
+        big = vals[n_small:]
+        probs = np.concatenate([np.full(n_small, 1.0 / len(p2)),
+                                (1 - n_small / len(p2)) * self._log_pmf(
+                                    big, max(self.low, self.q), self.high, min(self.high, self.q))])
+        return vals, probs
+
+    @staticmethod
+    def _log_pmf(vals, low, high, q):
+        # P(ceil(f / q) * q = v) for f log-uniform on (low - q*, high]
+        lo = low - min(q, low / 2)
+        upper = np.log(np.minimum(vals, high))
+        lower = np.log(np.maximum(vals - q, lo))
+        return (upper - lower) / (np.log(high) - np.log(lo))
+
     def _quant(self, k: np.ndarray) -> np.ndarray:
         """k * q with decimal exactness (matches pycls's Decimal quantize)."""
         if float(self.q) >= 1:
@@ -195,7 +224,8 @@ class Sample:
     acts: int
 
     def to_dict(self) -> dict:
-        return {"params_sampled": dict(self.values), "config": self.config.to_dict(),
+        """JSON-safe: ``{"sampled": {...}, "config": {...}, "flops", "params", "acts"}``."""
+        return {"sampled": dict(self.values), "config": self.config.to_dict(),
                 "flops": self.flops, "params": self.params, "acts": self.acts}
 
 
@@ -451,6 +481,17 @@ class AnyNetSpace(DesignSpace):
     monotone_w: bool = False
     monotone_d: bool = False
 
+    def draw(self, rng, n):
+        v = super().draw(rng, n)
+        # Monotone widths/depths: draw the stage sequence from the product distribution restricted
+        # to non-decreasing sequences, exactly (no 1-in-24 rejection).
+        for flag, prefix in ((self.monotone_w, "w"), (self.monotone_d, "d")):
+            if flag:
+                seq = sample_monotone(self.param(f"{prefix}1"), self.num_stages, rng, n)
+                for i in range(self.num_stages):
+                    v[f"{prefix}{i + 1}"] = seq[:, i]
+        return v
+
     def stage_arrays(self, v):
         s = self.num_stages
         n = len(next(iter(v.values())))
@@ -490,6 +531,33 @@ class AnyNetSpace(DesignSpace):
         n_b = self.param("b" if self.shared_b else "b1").cardinality ** (1 if self.shared_b else s)
         n_g = self.param("g" if self.shared_g else "g1").cardinality ** (1 if self.shared_g else s)
         return float(n_d) * n_w * n_b * n_g
+
+
+def sample_monotone(param: Param, length: int, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n non-decreasing sequences x_1 <= ... <= x_length, each with probability proportional to
+    prod_i pmf(x_i): the i.i.d. product distribution conditioned on being sorted, sampled exactly by
+    forward filtering, backward sampling over the parameter's (finite) value grid.
+
+    Example:
+        >>> x = sample_monotone(Param("d", "log_uniform", 1, 16, 1), 4, np.random.default_rng(0), 3)
+        >>> bool(np.all(np.diff(x, axis=1) >= 0))
+        True
+    """
+    vals, p = param.pmf()
+    alphas = [p / p.sum()]
+    for _ in range(length - 1):
+        a = p * np.cumsum(alphas[-1])  # alpha_i(v) = p(v) * sum_{u <= v} alpha_{i-1}(u)
+        alphas.append(a / a.sum())
+    out = np.empty((n, length), dtype=np.int64)
+    cum = np.cumsum(alphas[-1])
+    out[:, -1] = np.minimum(np.searchsorted(cum, rng.uniform(0, cum[-1], n), side="right"),
+                            len(vals) - 1)
+    for i in range(length - 2, -1, -1):
+        cum = np.cumsum(alphas[i])
+        limit = cum[out[:, i + 1]]  # x_i <= x_{i+1}
+        idx = np.searchsorted(cum, rng.uniform(0, 1, n) * limit, side="right")
+        out[:, i] = np.minimum(idx, out[:, i + 1])
+    return vals[out]
 
 
 def anynet_params(num_stages: int, shared_b: bool, shared_g: bool, d=D_RANGE, w=W_RANGE,
