@@ -32,7 +32,7 @@ import numpy as np
 from .budget import Budget, fmt_amount
 from .complexity import complexity_arrays
 from .config import BLOCKS, STEMS, NetConfig, Stage
-from .regnet import adjust_compatibility_arrays, generate_regnet_arrays
+from .regnet import adjust_compatibility_arrays, generate_regnet_arrays, last_level
 
 KINDS = ("uniform", "log_uniform", "power2", "power2_or_log", "choice")
 
@@ -332,15 +332,35 @@ class DesignSpace:
         """n raw draws from the parameter distributions (before any constraint)."""
         return {p.name: p.sample(rng, n) for p in self.params}
 
+    def prefilter(self, v: Mapping[str, np.ndarray]) -> np.ndarray | None:
+        """A cheap necessary condition for the structural constraints (None: keep all rows)."""
+        return None
+
     def evaluate_arrays(self, v: Mapping[str, np.ndarray]):
-        """(flops, params, acts, structurally_ok) for arrays of parameter values."""
-        ds, ws, ss, bs, gs, ok = self.stage_arrays(v)
+        """(flops, params, acts, ok) for arrays of parameter values; ``ok`` is the structural
+        constraints and caps. Complexity is only computed (and only meaningful) where ok."""
+        n = len(next(iter(v.values())))
+        idx = np.arange(n)
+        pre = self.prefilter(v)
+        if pre is not None:
+            idx = np.flatnonzero(pre)
+            v = {k: x[idx] for k, x in v.items()}
+        ds, ws, ss, bs, gs, ok_sub = self.stage_arrays(v)
         kw = self.net_kwargs
         kw.pop("block")
-        f, p, a = complexity_arrays(ds, ws, ss, bs, gs, block=self.block,
-                                    se_ratio=0.25 if self.block == "Y" else 0.0, **kw)
+        kw.update(block=self.block, se_ratio=0.25 if self.block == "Y" else 0.0)
+        if pre is None and ok_sub.all():  # common AnyNet case: no copies
+            f, p, a = complexity_arrays(ds, ws, ss, bs, gs, **kw)
+            ok = ok_sub.copy()
+        else:
+            sel = np.flatnonzero(ok_sub)
+            f_s, p_s, a_s = complexity_arrays(ds[sel], ws[sel], ss[sel], bs[sel], gs[sel], **kw)
+            f, p, a = (np.zeros(n, dtype=np.int64) for _ in range(3))
+            ok = np.zeros(n, dtype=bool)
+            rows = idx[sel]
+            f[rows], p[rows], a[rows], ok[rows] = f_s, p_s, a_s, True
         for _, cap in self.caps:
-            ok = ok & cap(f, p, a)
+            ok &= cap(f, p, a)
         return f, p, a, ok
 
     def check_values(self, values: Mapping[str, Any]) -> dict[str, int | float]:
@@ -454,11 +474,15 @@ class DesignSpace:
         Same arguments as :meth:`sample_arrays`.
         """
         b = self.sample_arrays(n, seed, **kwargs)
+        ds, ws, ss, bs, gs, _ = self.stage_arrays(b.values)  # values already valid: no re-check
+        net = self.net_kwargs
         out = []
         for i in range(len(b)):
             values = {p.name: p.cast(b.values[p.name][i]) for p in self.params}
-            out.append(Sample(values, self.decode(values), int(b.flops[i]), int(b.params[i]),
-                              int(b.acts[i])))
+            stages = tuple(Stage(int(d), int(w), int(s), float(bb), int(g))
+                           for d, w, s, bb, g in zip(ds[i], ws[i], ss[i], bs[i], gs[i]) if d > 0)
+            out.append(Sample(values, NetConfig(stages=stages, **net), int(b.flops[i]),
+                              int(b.params[i]), int(b.acts[i])))
         return out
 
 
@@ -606,6 +630,10 @@ class RegNetSpace(DesignSpace):
     with exactly ``num_stages`` stages and no skipped exponent level (as pycls's sweep does)."""
 
     num_stages: int = 4
+
+    def prefilter(self, v):
+        # num_stages == total_stages == S needs exactly S exponent levels: decided by the last block
+        return last_level(v["d"], v["w0"], v["wa"], v["wm"]) == self.num_stages - 1
 
     def stage_arrays(self, v):
         ds, ws, ns, ts = generate_regnet_arrays(v["d"], v["w0"], v["wa"], v["wm"])
