@@ -42,7 +42,7 @@ from .config import NetConfig, Stage
 __all__ = [
     "AnyNet", "SE", "BottleneckBlock", "VBlock", "Head", "build_model", "stem", "block", "stage",
     "head", "init_weights", "count_params", "measure_flops", "analytic_bias_flops", "to_timm",
-    "timm_stage_widths",
+    "timm_stage_widths", "CPU_FLOPS_LIMIT",
 ]
 
 BN_EPS = 1e-5
@@ -202,9 +202,11 @@ def init_weights(module: nn.Module, zero_init_last_bn: bool = False) -> None:
     leaves PyTorch's default); BN weight 1, bias 0; Linear weight normal std 0.01, bias 0. With
     ``zero_init_last_bn`` the last BN of each residual block (``c_bn`` of X/Y/R, the BN of a VR
     block) starts at gamma 0, as timm's ``zero_init_last=True``; V blocks have no residual and are
-    never zeroed.
+    never zeroed. Parameters on the ``meta`` device (no storage) are skipped.
     """
     for m in module.modules():
+        if any(p.is_meta for p in m.parameters(recurse=False)):
+            continue
         if isinstance(m, nn.Conv2d):
             fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
             nn.init.normal_(m.weight, mean=0.0, std=math.sqrt(2.0 / fan_out))
@@ -297,8 +299,13 @@ def analytic_bias_flops(cfg: NetConfig) -> int:
     return extra
 
 
+#: measure_flops(cfg) runs on the CPU up to this many analytic multiply-adds, on ``meta`` above.
+CPU_FLOPS_LIMIT = 2_000_000_000
+
+
 def measure_flops(model_or_cfg: nn.Module | NetConfig, resolution: int | None = None, *,
-                  in_channels: int | None = None) -> dict[str, int]:
+                  in_channels: int | None = None, device: str | torch.device | None = None
+                  ) -> dict[str, int]:
     """Multiply-adds of one batch-1 forward pass, counted by ``torch.utils.flop_counter``.
 
     ``FlopCounterMode`` reports FLOPs = 2 x MACs for convolutions and matrix products; this
@@ -306,10 +313,13 @@ def measure_flops(model_or_cfg: nn.Module | NetConfig, resolution: int | None = 
     (``other``: any further op the counter knows, e.g. batched matmuls; 0 for an AnyNet). Bias
     additions are not counted (see :func:`analytic_bias_flops`).
 
-    A NetConfig is built on the ``meta`` device (no memory, no arithmetic: shapes only), so this is
-    fast even for large models. A module is measured where its parameters live, in eval mode
-    (restored afterwards). ``resolution`` defaults to ``cfg.resolution`` (an AnyNet's config,
-    else 224); ``in_channels`` to the config's, a timm model's ``in_chans``, else 3.
+    A NetConfig is built without initialisation and measured on ``device``: by default the CPU
+    (weights zeroed) when its analytic flops are at most :data:`CPU_FLOPS_LIMIT`, else the ``meta``
+    device (shapes only, no arithmetic; slower per layer, because BN has no fast meta kernel under
+    the counter, but independent of the resolution). The counts are the same either way. A module
+    is measured where its parameters live, in eval mode (its mode is restored afterwards).
+    ``resolution`` defaults to the config's (an AnyNet's ``cfg``; else 224); ``in_channels`` to
+    the config's, a timm model's ``in_chans``, else 3.
 
     Example:
         >>> from regnet_space.zoo import get_config
@@ -320,12 +330,24 @@ def measure_flops(model_or_cfg: nn.Module | NetConfig, resolution: int | None = 
 
     if isinstance(model_or_cfg, NetConfig):
         cfg = model_or_cfg
+        if resolution is not None and resolution != cfg.resolution:
+            cfg = cfg.with_input(resolution, stem=cfg.stem)
+        if device is None:
+            from .complexity import complexity
+            device = "cpu" if complexity(cfg).flops <= CPU_FLOPS_LIMIT else "meta"
         with torch.device("meta"):
             model = build_model(cfg)
+        if torch.device(device).type != "meta":
+            model = model.to_empty(device=device)
+            with torch.no_grad():
+                for t in list(model.parameters()) + list(model.buffers()):
+                    t.zero_()
     elif isinstance(model_or_cfg, nn.Module):
         model = model_or_cfg
         cfg = getattr(model, "cfg", None)
         cfg = cfg if isinstance(cfg, NetConfig) else None
+        if device is not None:
+            raise ValueError("device applies to a NetConfig; move the module yourself")
     else:
         raise ValueError(f"measure_flops needs an nn.Module or a NetConfig, "
                          f"got {type(model_or_cfg).__name__}")
@@ -334,9 +356,9 @@ def measure_flops(model_or_cfg: nn.Module | NetConfig, resolution: int | None = 
     if in_channels is None:
         in_channels = cfg.in_channels if cfg is not None else int(getattr(model, "in_chans", 3))
     p = next(model.parameters(), None)
-    device = p.device if p is not None else torch.device("cpu")
+    on = p.device if p is not None else torch.device("cpu")
     dtype = p.dtype if p is not None and p.is_floating_point() else torch.float32
-    x = torch.zeros(1, in_channels, resolution, resolution, device=device, dtype=dtype)
+    x = torch.zeros(1, in_channels, resolution, resolution, device=on, dtype=dtype)
     was_training = model.training
     counter = FlopCounterMode(display=False)
     try:

@@ -64,7 +64,8 @@ STATUSES: tuple[str, ...] = ("ok", "infeasible", "failed", "pruned")
 META_COLUMNS: tuple[str, ...] = (
     "trial", "trial_id", "number", "id", "seed", "epochs", "dataset", "time_s", "train_time_s",
     "sampler", "study", "worker", "source", "label", "loss", "train_error", "lr", "wd",
-    "batch_size", "resolution", "datetime", "e_fit", "message", "gpu", "device",
+    "batch_size", "resolution", "datetime", "e_fit", "message", "gpu", "device", "feasible",
+    "value", "parameter_id", "trial_job_id", "job_id", "consistent", "experiment",
 )
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 

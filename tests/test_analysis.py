@@ -1,0 +1,251 @@
+"""Estimators of regnet_space.analysis on synthetic populations with known answers, and the
+population-table contract of regnet_space.table."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regnet_space import analysis as an
+from regnet_space.spaces import get_space
+from regnet_space.table import (POPULATION_COLUMNS, configs, from_samples, param_columns,
+                                read_population, write_population)
+
+
+# ------------------------------------------------------------------------------ EDF
+def test_edf_known_values_strict_inequality():
+    e = [1.0, 2.0, 2.0, 3.0]
+    assert an.edf(e, [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]).tolist() == [0, 0, .25, .25, .75, .75, 1]
+    x, f = an.edf_steps(e)
+    assert x.tolist() == [1, 2, 3] and f.tolist() == [.25, .75, 1.0]
+
+
+def test_edf_weighted_equals_replicated():
+    e = np.array([3.0, 1.0, 2.0])
+    w = np.array([1, 3, 2])
+    at = np.linspace(0, 4, 17)
+    np.testing.assert_allclose(an.edf(e, at, weights=w), an.edf(np.repeat(e, w), at))
+
+
+def test_edf_rejects_empty_and_nan():
+    with pytest.raises(ValueError, match="no errors"):
+        an.edf([], [1.0])
+    with pytest.raises(ValueError, match="finite"):
+        an.edf([1.0, np.nan], [1.0])
+
+
+def test_complexity_normalized_weights_equal_mass_per_bin():
+    rng = np.random.default_rng(0)
+    # very unbalanced: 90 models near 200M, 9 near 1G, 1 near 4G
+    flops = np.concatenate([rng.uniform(2.0e8, 2.2e8, 90), rng.uniform(1e9, 1.1e9, 9), [4e9]])
+    edges = an.complexity_edges(flops, bins=10)
+    np.testing.assert_allclose(np.diff(np.log(edges)), np.log(4e9 / flops.min()) / 10)
+    w = an.complexity_weights(flops, edges=edges)
+    b = an.complexity_bins(flops, edges)
+    mass = np.bincount(b, weights=w, minlength=10)
+    nonempty = mass[np.bincount(b, minlength=10) > 0]
+    assert len(nonempty) == 3
+    np.testing.assert_allclose(nonempty, 1 / 3)
+    np.testing.assert_allclose(w.sum(), 1.0)
+    # inside a bin the mass is split equally
+    assert np.ptp(w[b == b[0]]) == 0
+
+
+def test_shared_edges_across_populations():
+    a, b = np.geomspace(1e8, 4e8, 50), np.geomspace(2e8, 8e8, 30)
+    edges = an.complexity_edges([a, b], bins=4)
+    assert edges[0] == 1e8 and edges[-1] == pytest.approx(8e8)
+    for v in (a, b):
+        w = an.complexity_weights(v, edges=edges)
+        bins = an.complexity_bins(v, edges)
+        m = np.bincount(bins, weights=w)
+        np.testing.assert_allclose(m[m > 0], 1 / np.count_nonzero(m))
+
+
+# ------------------------------------------------------------------------------ efficiency
+def test_expected_min_uniform_grid_exact_and_continuous_limit():
+    n = 1000
+    e = np.arange(1, n + 1) / n
+    ks = an.default_ks(n)
+    got = an.expected_min(e, ks)
+    # exact discrete value: E = sum_i P(min >= e_i) (e_i - e_{i-1}) = (1/N) sum_m (m/N)^k
+    exact = np.array([np.mean((np.arange(1, n + 1) / n) ** k) for k in ks])
+    np.testing.assert_allclose(got, exact, rtol=0, atol=1e-12)
+    # right Riemann sum of an increasing function: 0 <= E - 1/(k+1) <= 1/N
+    diff = got - 1 / (ks + 1)
+    assert np.all(diff >= -1e-12) and np.all(diff <= 1 / n + 1e-12)
+    # without replacement the min of a random k-subset of {1..N} has mean (N+1)/(k+1)
+    np.testing.assert_allclose(an.expected_min(e, ks, replace=False), (n + 1) / (ks + 1) / n,
+                               rtol=1e-10)
+
+
+def test_expected_min_matches_enumeration_with_ties():
+    e = np.array([3.0, 1.0, 2.0, 2.0, 5.0])
+    for k in (1, 2, 3):
+        with_rep = np.mean([min(c) for c in itertools.product(e, repeat=k)])
+        no_rep = np.mean([min(c) for c in itertools.combinations(e, k)])
+        assert an.expected_min(e, [k])[0] == pytest.approx(with_rep, abs=1e-12)
+        assert an.expected_min(e, [k], replace=False)[0] == pytest.approx(no_rep, abs=1e-12)
+    # integer weights == replicating rows
+    w = np.array([1, 2, 1, 3, 1])
+    assert an.expected_min(e, [3], weights=w)[0] == pytest.approx(an.expected_min(np.repeat(e, w), [3])[0])
+
+
+def test_bootstrap_efficiency_agrees_with_closed_form():
+    rng = np.random.default_rng(1)
+    e = rng.gamma(4.0, 2.0, 300) + 25
+    tab = an.efficiency_table(e, seed=0, rounds=20)
+    assert tab["k"].tolist() == [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    # the bootstrap mean estimates the with-replacement expectation: within 4 standard errors
+    z = (tab["mean"] - tab["exact"]).abs() / tab["sem"]
+    assert (z < 4).all(), tab
+    # weighted (complexity-normalized) variant too
+    w = rng.uniform(0.1, 1, e.size)
+    tw = an.efficiency_table(e, ks=[1, 4, 16], seed=3, weights=w, rounds=50)
+    assert ((tw["mean"] - tw["exact"]).abs() < 4 * tw["sem"]).all(), tw
+    # seeded
+    pd.testing.assert_frame_equal(an.efficiency_bootstrap(e, seed=5), an.efficiency_bootstrap(e, seed=5))
+
+
+def test_efficiency_paper_groups():
+    e = np.arange(100.0)
+    tab = an.efficiency_bootstrap(e, ks=[1, 3, 64])
+    assert tab["groups"].tolist() == [100, 33, 1]
+
+
+def test_samples_to_top():
+    e = np.arange(100.0)
+    assert an.samples_to_top(e, q=0.05, p=0.95) == 59     # ceil(log .05 / log .95)
+    assert 1 - 0.95 ** 59 >= 0.95 > 1 - 0.95 ** 58
+    assert an.samples_to_top(e, q=1.0, p=0.9) == 1
+    # ties at the threshold count as top: 5 best are [0, 1, 1, 1, ...] -> all ten 1's included
+    tied = np.concatenate([[0.0], np.ones(10), np.arange(2.0, 91.0)])
+    hit = 11 / 100
+    k = an.samples_to_top(tied, q=0.05, p=0.95)
+    assert 1 - (1 - hit) ** k >= 0.95 > 1 - (1 - hit) ** (k - 1)
+
+
+# ------------------------------------------------------------------------------ bootstrap
+def _valley(n=500, opt=4.0, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 10, n)
+    return x, (x - opt) ** 2 + rng.normal(0, 1.0, n)
+
+
+def test_bootstrap_best_finds_known_optimum():
+    x, e = _valley()
+    r = an.bootstrap_best(x, e, column="x", seed=0)
+    assert isinstance(r, an.BestRegion) and r.n == 500 and r.repeats == 10_000
+    assert r.low <= 4.0 <= r.high
+    assert abs(r.median - 4.0) < 0.5
+    assert r.high - r.low < 3
+    with pytest.raises(Exception):
+        r.median = 0  # frozen
+
+
+def test_bootstrap_best_seeded_and_fast():
+    x, e = _valley()
+    assert an.bootstrap_best(x, e, seed=1) == an.bootstrap_best(x, e, seed=1)
+    others = {(r.low, r.median, r.high) for r in
+              (an.bootstrap_best(x, e, seed=s, repeats=200) for s in range(5))}
+    assert len(others) > 1     # different seeds draw different resamples
+    t = time.perf_counter()
+    an.bootstrap_best(x, e, repeats=10_000, seed=2)
+    assert time.perf_counter() - t < 0.5
+
+
+def test_bootstrap_best_drops_missing_and_rejects_empty():
+    r = an.bootstrap_best([1.0, np.nan, 3.0], [1.0, 0.0, 2.0], repeats=100)
+    assert r.n == 2
+    with pytest.raises(ValueError, match="no rows"):
+        an.bootstrap_best([np.nan], [1.0])
+
+
+def _regnet_population(n=60, seed=0, flops="200M:1600M"):
+    s = get_space("regnetx").sample(n, seed=seed, flops=flops)
+    d = np.array([x.values["d"] for x in s], float)
+    rng = np.random.default_rng(seed)
+    err = 30 + 0.5 * np.abs(d - 20) + rng.normal(0, 0.3, n)
+    return from_samples("regnetx", s, error=err)
+
+
+def test_regime_trend_and_best_region_table():
+    df = _regnet_population(90)
+    tab = an.regime_trend(df, "d", regimes=3, seed=0, repeats=2000, min_models=8)
+    assert len(tab) >= 2
+    assert ((tab["low"] <= 20) & (20 <= tab["high"])).all(), tab
+    assert np.all(np.diff(tab["flops_mid"]) > 0)
+    bt = an.best_region_table({"X": df}, ["d", "flops", "depth"], repeats=500)
+    assert bt["column"].tolist() == ["d", "flops", "depth"]
+    # for RegNet the total depth is the sampled d
+    np.testing.assert_array_equal(an.column_values(df, "depth"), df["d"].to_numpy(float))
+
+
+# ------------------------------------------------------------------------------ table contract
+def test_population_table_round_trip_and_contract(tmp_path):
+    df = _regnet_population(12)
+    df.loc[df.index[0], ["status", "error"]] = ["failed", np.nan]
+    df.loc[df.index[1], ["status", "error"]] = ["infeasible", np.nan]
+    assert list(df.columns[:7]) == list(POPULATION_COLUMNS)
+    p = write_population(df, tmp_path / "sub" / "pop.csv")
+    back = read_population(p)
+    assert back.shape == df.shape and list(back.columns) == list(df.columns)
+    assert param_columns(back) == ["d", "w0", "wa", "wm", "b", "g"]
+    assert [c.block_widths for c in configs(back)] == [c.block_widths for c in configs(df)]
+    s = an.summarize(back, "X")
+    assert (s["n_total"], s["n_ok"], s["n_failed"], s["n_infeasible"], s["n_excluded"]) == (12, 10, 1, 1, 2)
+    assert s["error_min"] == pytest.approx(df["error"].min())
+
+
+def test_read_population_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        read_population(tmp_path / "nope.csv")
+    pd.DataFrame({"config": ["{}"], "flops": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(ValueError, match=r"missing required column\(s\) \['space', 'params', 'acts', 'error', 'status'\]"):
+        read_population(tmp_path / "bad.csv")
+    with pytest.raises(ValueError, match="unknown format"):
+        read_population(tmp_path / "pop.xlsx")
+    df = _regnet_population(3)
+    df["status"] = ["ok", "weird", "ok"]
+    with pytest.raises(ValueError, match="unknown status"):
+        read_population(df)
+    df["status"] = "ok"
+    df.loc[df.index[0], "error"] = np.nan
+    with pytest.raises(ValueError, match="no finite error"):
+        read_population(df)
+
+
+def test_parquet_without_pyarrow_says_use_csv(tmp_path):
+    pytest.importorskip("pandas")
+    try:
+        import pyarrow  # noqa: F401
+        pytest.skip("pyarrow installed")
+    except ImportError:
+        pass
+    with pytest.raises(ValueError, match="pyarrow.*csv"):
+        write_population(_regnet_population(3), tmp_path / "p.parquet")
+
+
+def test_mixed_spaces_param_columns_and_derived_depth():
+    a = get_space("anynetx_a").sample(5, seed=0, flops="360M:400M")
+    df = from_samples("anynetx_a", a, error=np.arange(5.0))
+    cols = param_columns(df)
+    assert cols[:4] == ["d1", "w1", "b1", "g1"] and len(cols) == 16
+    depth = an.column_values(df, "d")       # AnyNetX has no d column: total depth is derived
+    np.testing.assert_array_equal(depth, df[["d1", "d2", "d3", "d4"]].sum(axis=1).to_numpy(float))
+    both = pd.concat([df, _regnet_population(4)], ignore_index=True)
+    assert set(param_columns(both)) == set(cols) | {"d", "w0", "wa", "wm", "b", "g"}
+    assert an.shared_params({"A": df, "X": _regnet_population(4)}) == []
+    with pytest.raises(ValueError, match="unknown column"):
+        an.column_values(df, "nonsense")
+
+
+def test_efit_table_regnet_fits_well():
+    df = _regnet_population(6)
+    tab = an.efit_table(df)
+    assert len(tab) == 6 and (tab["e_fit"] < 0.1).all()   # RegNets are quantized linear
+    assert len(an.efit_table(df, max_models=2)) == 2

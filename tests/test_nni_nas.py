@@ -1,0 +1,128 @@
+"""NNI NAS: the model space's mutables, freeze, and budgeted multi-trial search (Random and
+RegularizedEvolution + Filter) on a tiny Fashion-MNIST subset, where no over-budget model trains."""
+
+from __future__ import annotations
+
+import pytest
+
+nni = pytest.importorskip("nni")
+pytest.importorskip("pytorch_lightning")  # nni.nas imports it
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:.*is found to be not a nn.Module:RuntimeWarning")
+
+from regnet_space.complexity import complexity  # noqa: E402
+from regnet_space.data import DEBIAN_FASHION_MNIST  # noqa: E402
+from regnet_space.model import count_params  # noqa: E402
+from regnet_space.spaces import get_space  # noqa: E402
+
+FLOPS_HIGH = 10_000_000  # at 28 px: about 1 in 400 uniform-choice samples of RegNetX qualifies
+
+
+def test_mutables_and_freeze_follow_the_param_list():
+    from regnet_space.nni_nas import AnyNetSpace, RegNetSpace
+
+    ms = RegNetSpace("regnetx", resolution=28, in_channels=1, num_classes=10)
+    ds = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
+    muts = ms.simplify()
+    assert list(muts) == list(ds.names)
+    for p in ds.params:
+        assert list(muts[p.name].values) == [p.cast(v) for v in p.values()]
+    s = ds.sample(1, seed=3)[0]
+    frozen = ms.freeze(dict(s.values))
+    assert type(frozen) is RegNetSpace and frozen.config == s.config
+    assert count_params(frozen) == s.params  # the built network is the decoded config
+    assert frozen(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    with pytest.raises(ValueError, match="AnyNetX"):
+        AnyNetSpace("regnetx")
+
+
+@pytest.fixture(autouse=True)
+def _private_nni_registry(tmp_path, monkeypatch):
+    """NasExperiment records itself in ~/nni-experiments/.experiment (a default argument bound at
+    import, so HOME cannot redirect it); point it at the test's folder instead."""
+    import nni.nas.experiment.experiment as nas_exp
+    from nni.tools.nnictl.config_utils import Experiments
+
+    home = tmp_path / "nni-home"
+    home.mkdir()
+    monkeypatch.setattr(nas_exp, "Experiments", lambda: Experiments(home_dir=str(home)))
+
+
+def _run(strategy_factory, tmp_path, evaluate=None, trials=3):
+    from nni.nas.evaluator import FunctionalEvaluator
+    from nni.nas.experiment import NasExperiment, NasExperimentConfig
+
+    from regnet_space.nni_nas import EVALUATED, RegNetSpace, budget_strategy, evaluate_model
+
+    space = RegNetSpace("regnetx", resolution=28, in_channels=1, num_classes=10)
+    checked: list = []
+    strategy, flt = budget_strategy(strategy_factory(), space, flops=f":{FLOPS_HIGH}", record=checked)
+    if evaluate is None:
+        evaluator = FunctionalEvaluator(evaluate_model, data="fashion-mnist", train_size=300,
+                                        test_size=200, epochs=1, batch_size=64, threads=1)
+    else:
+        evaluator = FunctionalEvaluator(evaluate)
+    config = NasExperimentConfig("sequential", "raw", "local")
+    config.max_trial_number = trials
+    config.experiment_working_directory = str(tmp_path / "nni-experiments")
+    EVALUATED.clear()
+    exp = NasExperiment(space, evaluator, strategy, config)
+    try:
+        exp.run(port=_free_port())
+    finally:
+        exp.stop()
+    return exp, flt, checked, list(EVALUATED)
+
+
+def _untrained_evaluate(model):
+    """A stand-in for training (the strategy's mechanics are what is tested): records the model
+    as evaluate_model does and reports a metric that prefers fewer flops."""
+    from regnet_space.nni_nas import EVALUATED
+
+    cx = complexity(model.config)
+    EVALUATED.append({"config": model.config, "flops": cx.flops, "status": "ok"})
+    nni.report_final_result(100.0 - cx.flops / 1e6)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _check(exp, flt, checked, evaluated, trials):
+    from nni.nas.space import ModelStatus
+
+    assert len(evaluated) == trials
+    for e in evaluated:  # what was actually trained
+        assert e["flops"] <= FLOPS_HIGH and e["status"] == "ok"
+        assert complexity(e["config"]).flops == e["flops"]
+        assert len(e["config"].stages) == 4
+    trained = list(exp.strategy.list_models(sort=False))
+    ok = [m for m in trained if m.status == ModelStatus.Trained]
+    assert len(ok) == trials and all(0 <= m.metric <= 100 for m in ok)
+    # The Filter saw every sample, rejected the over-budget ones, and only those it passed trained.
+    assert flt._filter_count_total > 0
+    assert sum(c["feasible"] for c in checked) == trials
+    assert all(c["flops"] <= FLOPS_HIGH for c in checked if c["feasible"])
+    assert sorted(c["flops"] for c in checked if c["feasible"]) == sorted(e["flops"] for e in evaluated)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="needs dataset-fashion-mnist")
+def test_random_with_budget_filter_trains_only_feasible_models(tmp_path):
+    from nni.nas.strategy import Random
+
+    exp, flt, checked, evaluated = _run(lambda: Random(seed=0), tmp_path)
+    _check(exp, flt, checked, evaluated, 3)
+
+
+def test_regularized_evolution_with_budget_filter(tmp_path):
+    from nni.nas.strategy import RegularizedEvolution
+
+    exp, flt, checked, evaluated = _run(
+        lambda: RegularizedEvolution(population_size=3, sample_size=2, seed=0), tmp_path,
+        evaluate=_untrained_evaluate, trials=6)
+    _check(exp, flt, checked, evaluated, 6)
