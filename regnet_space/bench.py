@@ -24,7 +24,7 @@ as :func:`regnet_space.optuna_space.suggest_values` returns them) in this order:
    row). Surrogate answers are counted and reported, so a benchmark that leans on them can be
    recognised.
 
-Only rows with ``status == "ok"`` are used. Errors are in the table's unit (percent).
+Only rows with ``status == "ok"`` are used. Errors are in the table's unit (fractions in [0, 1]).
 
 Metrics (per algorithm, over seeds; see :meth:`BenchResult.summary`):
 
@@ -841,7 +841,7 @@ def synthetic_population(space: DesignSpace | str, n: int = 500, seed: int = 0, 
                          optimum: Sequence[float] | None = None) -> pd.DataFrame:
     """A population table of real samples of ``space`` with a smooth synthetic error.
 
-    ``error = 25 + 40 * mean_i (z_i - c_i)^2 + noise * N(0, 1)`` in percent, where ``z`` are the
+    ``error = (25 + 40 * mean_i (z_i - c_i)^2 + noise * N(0, 1)) / 100`` (a fraction), where ``z`` are the
     normalized parameters (:func:`normalize_values`) and ``c`` the optimum (default 0.5 in every
     coordinate... offset by a fixed pattern so it is not the centre). For tests and speed
     benchmarks of the search harness, not a model of real errors.
@@ -859,4 +859,4 @@ def synthetic_population(space: DesignSpace | str, n: int = 500, seed: int = 0, 
          else 0.35 + 0.3 * (np.arange(k) % 3) / 2)
     rng = np.random.default_rng(seed + 1)
     err = 25 + 40 * np.mean((z - c) ** 2, axis=1) + noise * rng.standard_normal(len(samples))
-    return from_samples(space.name, samples, error=np.round(err, 4))
+    return from_samples(space.name, samples, error=np.round(err / 100, 6))

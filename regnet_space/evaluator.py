@@ -15,8 +15,8 @@ What :func:`evaluate` does, and what it guarantees:
 * The learning rate follows the half-period cosine per iteration: ``lr_t = lr / 2 * (1 + cos(pi *
   t / T))`` over all ``T`` steps (pycls steps it per epoch, which for 1-epoch runs would be a
   constant rate; per-iteration is the usual refinement and matches pycls at epoch boundaries).
-* The ranking number is ``EvalResult.error``: top-1 error in percent (pycls's ``top1_err``
-  convention) on the held-out split, ``val`` when the data has one, else ``test``.
+* The ranking number is ``EvalResult.error``: top-1 error as a fraction in [0, 1]
+  (pycls's ``top1_err`` / 100) on the held-out split, ``val`` when the data has one, else ``test``.
 * A NaN or infinite training loss ends that run with status ``diverged``; CUDA (or CPU)
   out-of-memory gives ``oom`` (memory freed); any other exception inside training gives
   ``failed`` with the reason. Nothing raises into the caller after the inputs were validated, so
@@ -235,7 +235,7 @@ def _finite(v):
 class EvalResult:
     """The outcome of one brief training run.
 
-    ``error`` (top-1 %, on ``eval_split``) is what sweeps rank by; it is None unless status is
+    ``error`` (top-1, a fraction in [0, 1], on ``eval_split``) is what sweeps rank by; it is None unless status is
     ``ok``. Per-epoch lists (``train_loss``, ``train_error`` measured on the augmented training
     batches as pycls does, ``eval_error`` on the held-out split) have one entry per completed
     epoch. ``flops``/``params``/``acts`` are the analytic complexity of ``config`` (the config as
@@ -279,11 +279,11 @@ class EvalResult:
         """One line for printing.
 
         Example:
-            >>> EvalResult("ok", error=12.5, epochs=1, flops=3_100_000, params=52_000,
+            >>> EvalResult("ok", error=0.125, epochs=1, flops=3_100_000, params=52_000,
             ...            images_per_s=2500.0, device="cpu", wall_time=3.2).summary()
             'ok      error 12.50% (test)  1 ep  3.1 MF  0.05 M params  2,500 img/s on cpu  3.2 s'
         """
-        err = f"error {self.error:.2f}% ({self.eval_split})" if self.error is not None else "error -"
+        err = f"error {100 * self.error:.2f}% ({self.eval_split})" if self.error is not None else "error -"
         line = (f"{self.status:<7} {err}  {self.epochs} ep  {self.flops / 1e6:.1f} MF  "
                 f"{self.params / 1e6:.2f} M params  {self.images_per_s:,.0f} img/s on "
                 f"{self.device or '?'}  {self.wall_time:.1f} s")
@@ -369,7 +369,7 @@ def _sync(device: torch.device) -> None:
 @torch.inference_mode()
 def error_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, dev: DeviceData, *,
                batch_size: int = 1000, autocast=contextlib.nullcontext, channels_last: bool = False) -> float:
-    """Top-1 error (%) of ``model`` on uint8 images ``x`` (normalised with ``dev``'s stats)."""
+    """Top-1 error (a fraction) of ``model`` on uint8 images ``x`` (normalised with ``dev``'s stats)."""
     model.eval()
     wrong = torch.zeros((), dtype=torch.long, device=x.device)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -378,7 +378,7 @@ def error_rate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, dev: DeviceDa
         with autocast():
             out = model(xb)
         wrong += (out.argmax(1) != y[i:i + batch_size]).sum()
-    return 100.0 * int(wrong) / max(len(y), 1)
+    return int(wrong) / max(len(y), 1)
 
 
 # --------------------------------------------------------------------------------------- evaluate
@@ -401,7 +401,7 @@ def evaluate(config: NetConfig | Mapping | str, data: Data | str,
             e.g. :func:`regnet_space.model.to_timm` to train timm's implementation.
         progress: a tqdm bar (default: when stderr is a terminal).
         on_epoch: called as ``on_epoch(epoch, error, result)`` after each epoch (``epoch`` counts
-            from 0, ``error`` is that epoch's held-out error in %, ``result`` the EvalResult so
+            from 0, ``error`` is that epoch's held-out error (a fraction), ``result`` the EvalResult so
             far). An exception it raises (e.g. ``optuna.TrialPruned``) stops training and
             propagates to the caller unchanged: that is how pruners stop a run.
 
@@ -538,7 +538,7 @@ def _train(cfg: NetConfig, data: Data, s: TrainSettings, device: torch.device,
                 if not math.isfinite(mean_loss):
                     raise _Diverged(f"non-finite training loss in epoch {epoch + 1}")
                 res.train_loss.append(mean_loss)
-                res.train_error.append(100.0 * (1.0 - int(correct) / (steps * bs)))
+                res.train_error.append(1.0 - int(correct) / (steps * bs))
                 ex, ey = dev.eval_splits[data.eval_split]
                 err = error_rate(fwd, ex, ey, dev, batch_size=s.eval_batch_size,
                                  autocast=autocast, channels_last=channels_last)

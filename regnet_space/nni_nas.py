@@ -27,7 +27,7 @@ in order, filtering almost everything.
 Evaluation: :func:`evaluate_model` is a function for ``nni.nas.evaluator.FunctionalEvaluator``. It
 trains the sampled network's NetConfig with :func:`regnet_space.evaluator.evaluate`, reports the
 held-out accuracy of every epoch as intermediate results and ``{"default": accuracy, "error": ...,
-"flops": ...}`` at the end (NAS strategies maximise ``default``: accuracy = 100 - top-1 error %).
+"flops": ...}`` at the end (NAS strategies maximise ``default``: accuracy = 1 - top-1 error).
 Use the ``sequential`` execution engine (in-process) or ``ts`` (trials in subprocesses; the
 evaluator's arguments must then stay small and serialisable, as they are here). NNI's Lightning
 evaluators with the sequential engine fail from the second model on (INTEGRATIONS.md).
@@ -240,9 +240,9 @@ def evaluate_model(model: DesignModelSpace, data: str = "fashion-mnist", *,
     d = _data(data, train_size, test_size, data_seed, resolution, data_dir)
     cfg = model.config
     res = evaluate(cfg, d, settings or None, progress=False,
-                   on_epoch=lambda epoch, err, r: nni.report_intermediate_result(float(100.0 - err)))
+                   on_epoch=lambda epoch, err, r: nni.report_intermediate_result(float(1.0 - err)))
     ok = res.status == "ok" and res.error is not None
-    acc = float(100.0 - res.error) if ok else 0.0
+    acc = float(1.0 - res.error) if ok else 0.0
     EVALUATED.append({"config": cfg, "flops": int(res.flops), "params": int(res.params),
                       "acts": int(res.acts), "error": res.error, "status": res.status})
     nni.report_final_result({"default": acc, "error": float(res.error) if ok else None,

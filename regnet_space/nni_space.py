@@ -70,9 +70,9 @@ from .spaces import DesignSpace, Param, get_space
 #: on numpy 2, plus our design-space tuner).
 TUNERS = ("TPE", "Random", "Evolution", "design")
 #: What the trial reports as ``default`` for a sample outside the budget or the space's structural
-#: constraints, and for a training that failed: the worst possible top-1 error, in percent (the
+#: constraints, and for a training that failed: the worst possible top-1 error, as a fraction (the
 #: population table's unit), so tuners that cannot know better steer away from such samples.
-INFEASIBLE_ERROR = 100.0
+INFEASIBLE_ERROR = 1.0
 #: ``className`` of the design-space tuner (its ``codeDirectory`` is the package's parent).
 DESIGN_TUNER_CLASS = "regnet_space.nni_tuner.DesignSpaceTuner"
 DEFAULT_EXPERIMENT_DIR = Path("~/nni-experiments")

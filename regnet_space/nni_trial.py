@@ -8,13 +8,13 @@ What ``regnet-space nni-config`` puts in ``trialCommand``. One trial:
 2. snaps them onto the space's grid and decodes them to a :class:`~regnet_space.config.NetConfig`
    (:func:`regnet_space.nni_space.decode_parameters`);
 3. checks the space's structural constraints and the budget analytically. An infeasible sample is
-   reported at once, without loading data or training, as ``{"default": INFEASIBLE_ERROR (100.0,
-   the worst top-1 error in percent), "status": "infeasible", "feasible": false, "violations":
+   reported at once, without loading data or training, as ``{"default": INFEASIBLE_ERROR (1.0,
+   the worst top-1 error as a fraction), "status": "infeasible", "feasible": false, "violations":
    [...], ...}`` so that tuners which cannot know better move away from it;
 4. trains it with :func:`regnet_space.evaluator.evaluate` (the evaluator's options: ``--data``,
    ``--epochs``, ...), reports the held-out error of every epoch with
    :func:`nni.report_intermediate_result` (plain floats), and finally a dict whose ``default`` is
-   the top-1 error in percent (a plain float; INFEASIBLE_ERROR with ``status: failed`` when
+   the top-1 error as a fraction (a plain float; INFEASIBLE_ERROR with ``status: failed`` when
    training diverged or crashed) and which echoes the decoded configuration, its complexity and
    the parameters used (so results can be trusted despite nni#5726).
 

@@ -538,9 +538,8 @@ def _result_fields(result: Any) -> dict:
 
 
 def _fraction(e: Any) -> float:
-    """An error as a fraction (values above 1 are taken as percent)."""
-    e = float(e)
-    return e / 100.0 if e > 1.0 + 1e-9 else e
+    """An error as a plain float fraction in [0, 1] (the evaluator's unit)."""
+    return float(e)
 
 
 #: Evaluator result fields not copied to user attributes (the study metadata holds them, or the
@@ -612,7 +611,7 @@ def objective(space: DesignSpace, data: Any = None, settings: Any = None, *,
 
     ``evaluate(config, data=..., settings=..., on_epoch=...)`` replaces the real evaluator
     (:func:`regnet_space.evaluator.evaluate`); it returns a float error, a mapping or a result
-    object with ``error`` (fraction or percent), optionally ``curve`` and timings. ``on_epoch(epoch,
+    object with ``error`` (a fraction), optionally ``curve`` and timings. ``on_epoch(epoch,
     error)`` is called per epoch by the evaluator.
     """
     budget = _as_budget(budget)
@@ -1143,7 +1142,7 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
     counts (COMPLETE, PRUNED, and evaluation failures); retried dead-worker trials and surplus
     trials are left out, since their configuration appears in another row or was never evaluated.
 
-    Columns: ``space, config, flops, params, acts, error`` (test top-1 error in percent, NaN
+    Columns: ``space, config, flops, params, acts, error`` (test top-1 error as a fraction, NaN
     unless ``status == "ok"``), ``status`` (ok / infeasible / pruned / failed), one column per
     sampled parameter (effective values), then ``feasible``, ``trial``, ``sampler``, ``study``,
     ``seed``, ``epochs``, ``dataset``, ``time_s``, ``train_time_s``, ``value`` (the Optuna
@@ -1189,7 +1188,7 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
                 pass
         err = t.value if (status == "ok" and t.value is not None) else float("nan")
         row = {"space": meta.get("space", getattr(space, "name", "")), "config": config,
-               "flops": flops, "params": params, "acts": acts, "error": 100.0 * err,
+               "flops": flops, "params": params, "acts": acts, "error": err,
                "status": status}
         row.update(values)
         row.update({

@@ -3,7 +3,7 @@
 Every producer (``regnet-space sweep``, the Optuna and NNI exports, the benchmark harness) writes
 this table with :func:`write_population`, and every consumer (analysis, plots, the report, the
 search benchmark) reads it with :func:`read_population`. CSV is the default format; ``.parquet``
-works when ``pyarrow`` is installed (it is not a dependency).
+works when ``pyarrow`` is installed (the ``all`` extra installs it).
 
 Columns (the contract):
 
@@ -15,7 +15,7 @@ column        type        meaning
 ``flops``     int         multiply-adds at the config's resolution (pycls convention)
 ``params``    int         parameters
 ``acts``      int         activations
-``error``     float       top-1 error in percent (0..100); NaN where ``status`` is not ``ok``
+``error``     float       top-1 error as a fraction (0..1); NaN where ``status`` is not ``ok``
 ``status``    str         ``ok`` (trained, error valid), ``infeasible`` (rejected by a constraint or
                           budget, not trained), ``failed`` (training crashed or diverged),
                           ``pruned`` (stopped early; its error is not comparable)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import time
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -219,15 +221,14 @@ def test_read_population_errors(tmp_path):
         read_population(df)
 
 
-def test_parquet_without_pyarrow_says_use_csv(tmp_path):
-    pytest.importorskip("pandas")
-    try:
-        import pyarrow  # noqa: F401
-        pytest.skip("pyarrow installed")
-    except ImportError:
-        pass
+def test_parquet_round_trip_and_without_pyarrow_says_use_csv(tmp_path, monkeypatch):
+    pop = _regnet_population(3)
+    write_population(pop, tmp_path / "p.parquet")
+    back = read_population(tmp_path / "p.parquet")
+    assert back["config"].tolist() == pop["config"].tolist()
+    monkeypatch.setitem(sys.modules, "pyarrow", None)   # as if pyarrow were not installed
     with pytest.raises(ValueError, match="pyarrow.*csv"):
-        write_population(_regnet_population(3), tmp_path / "p.parquet")
+        write_population(pop, tmp_path / "q.parquet")
 
 
 def test_mixed_spaces_param_columns_and_derived_depth():

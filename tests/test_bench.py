@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-optuna = pytest.importorskip("optuna")
+import optuna
 
 from regnet_space.bench import (KINDS, BenchResult, TabularOracle, evals_to_threshold,  # noqa: E402
                                 mean_ci, mean_ranks, normalize_values, normalized_regret,
@@ -236,7 +236,6 @@ def test_design_stays_feasible_and_jobs_do_not_change_results(pycls_pop):
 
 
 def test_cmaes_runs(pycls_pop):
-    pytest.importorskip("cmaes")
     res = run_benchmark(TabularOracle.from_table(pycls_pop), ["cmaes"], seeds=1, budget=16)
     assert np.isfinite(res.final).all()
 

@@ -1,6 +1,5 @@
 """Exact complexity: pycls check values; the vectorised form equals the layer-by-layer walk."""
 
-import numpy as np
 import pytest
 
 from regnet_space.complexity import Complexity, complexity, complexity_of

@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+import torch
 
 from regnet_space.data import (DEBIAN_FASHION_MNIST, DataNotFoundError, augment, balanced_subset,
                                batch_indices, canonical_name, from_tensors, load_data, read_idx)
 
 HAVE_FMNIST = (DEBIAN_FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file()
-needs_fmnist = pytest.mark.skipif(not HAVE_FMNIST, reason="apt-get install dataset-fashion-mnist")
 
 
 def _write_idx(path: Path, arr: np.ndarray) -> None:
@@ -131,7 +130,6 @@ def test_balanced_seeded_subsets_and_val_split():
         balanced_subset(torch.arange(4), 9, g)
 
 
-@needs_fmnist
 def test_fashion_mnist_real_files_balanced_and_normalised():
     d = load_data("fashion-mnist", train_size=1000, test_size=500, seed=0)
     assert d.train.x.shape == (1000, 1, 28, 28) and d.num_classes == 10

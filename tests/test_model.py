@@ -16,9 +16,9 @@ import zlib
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-timm = pytest.importorskip("timm")
-torchvision = pytest.importorskip("torchvision")
+import torch
+import timm
+import torchvision
 
 from regnet_space import complexity, get_space, space_names, zoo  # noqa: E402
 from regnet_space.config import NetConfig  # noqa: E402

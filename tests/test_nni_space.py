@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-nni = pytest.importorskip("nni")
+import nni
 
 from regnet_space.budget import Budget  # noqa: E402
 from regnet_space.config import NetConfig  # noqa: E402
@@ -205,7 +205,7 @@ def test_export_joins_by_parameter_id_despite_nni_pairing(tmp_path):
     space = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
     samples = space.sample(3, seed=0, flops=":20M")
     p = [dict(s.values) for s in samples]
-    rows = [(0, "jobA", p[0], fake_final(space, p[0], 30.0)),
+    rows = [(0, "jobA", p[0], fake_final(space, p[0], 0.30)),
             (1, "jobB", p[1], fake_final(space, p[1], 40.0, feasible=False)),
             (2, "jobC", p[2], None)]
     db = make_db(tmp_path / "exps" / "exp1" / "db" / "nni.sqlite", rows)
@@ -214,7 +214,7 @@ def test_export_joins_by_parameter_id_despite_nni_pairing(tmp_path):
     df = export_population("exp1", tmp_path / "exps")
     assert df["parameter_id"].tolist() == [0, 1, 2]
     assert df["status"].tolist() == ["ok", "infeasible", "failed"]
-    assert df["error"].iloc[0] == 30.0 and np.isnan(df["error"].iloc[1])
+    assert df["error"].iloc[0] == 0.30 and np.isnan(df["error"].iloc[1])
     assert df["consistent"].iloc[:2].tolist() == [True, True]
     for i in range(3):
         for name in space.names:
@@ -231,7 +231,7 @@ def test_export_joins_by_parameter_id_despite_nni_pairing(tmp_path):
 def test_export_flags_an_echo_that_disagrees(tmp_path):
     space = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
     p = [dict(s.values) for s in space.sample(2, seed=1, flops=":20M")]
-    rows = [(0, "a", p[0], fake_final(space, p[1], 30.0)), (1, "b", p[1], fake_final(space, p[1], 31.0))]
+    rows = [(0, "a", p[0], fake_final(space, p[1], 0.30)), (1, "b", p[1], fake_final(space, p[1], 0.31))]
     db = make_db(tmp_path / "x" / "db" / "nni.sqlite", rows,
                  tuner={"className": "regnet_space.nni_tuner.DesignSpaceTuner", "codeDirectory": "."})
     df = export_population("whatever", db_path=db)

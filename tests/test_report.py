@@ -21,11 +21,11 @@ def pops(tmp_path_factory):
     d = tmp_path_factory.mktemp("pops")
     rng = np.random.default_rng(0)
     sx = get_space("regnetx").sample(24, seed=0, flops="200M:1600M")
-    x = from_samples("regnetx", sx, error=30 + rng.normal(0, 2, 24))
+    x = from_samples("regnetx", sx, error=0.30 + rng.normal(0, 0.02, 24))
     x.loc[x.index[:2], ["status", "error"]] = ["failed", np.nan]
     x.loc[x.index[2], ["status", "error"]] = ["infeasible", np.nan]
     sa = get_space("anynetx_a").sample(16, seed=1, flops="360M:400M")
-    a = from_samples("anynetx_a", sa, error=33 + rng.normal(0, 2, 16))
+    a = from_samples("anynetx_a", sa, error=0.33 + rng.normal(0, 0.02, 16))
     px, pa = write_population(x, d / "regnetx.csv"), write_population(a, d / "anynetx_a.csv")
     return {"dir": d, "x": x, "a": a, "px": px, "pa": pa}
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-optuna = pytest.importorskip("optuna")
-pytest.importorskip("torch")
+import optuna
+import torch  # noqa: F401
 
 from optuna.trial import TrialState  # noqa: E402
 
@@ -64,7 +64,6 @@ def count(url, name):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not FMNIST.exists(), reason="needs Debian's dataset-fashion-mnist")
 def test_sigkilled_sweep_resumes_to_exactly_n_trials(tmp_path):
     url = f"sqlite:///{tmp_path / 'k.db'}"
     args = cmd("--storage", url, "--study", "k", "--n", "6", "--data", "fashion-mnist",
@@ -102,7 +101,7 @@ def test_sigkilled_sweep_resumes_to_exactly_n_trials(tmp_path):
     assert main(["export", "--storage", url, "--study", "k", "--out", str(out)]) == 0
     import pandas as pd
     df = pd.read_csv(out)
-    assert len(df) == 6 and set(df["status"]) == {"ok"} and df["error"].between(0, 100).all()
+    assert len(df) == 6 and set(df["status"]) == {"ok"} and df["error"].between(0, 1).all()
     assert df["config"].nunique() == 6
 
 
