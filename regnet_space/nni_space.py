@@ -75,6 +75,11 @@ TUNERS = ("TPE", "Random", "Evolution", "design")
 INFEASIBLE_ERROR = 1.0
 #: ``className`` of the design-space tuner (its ``codeDirectory`` is the package's parent).
 DESIGN_TUNER_CLASS = "regnet_space.nni_tuner.DesignSpaceTuner"
+#: The built-in tuners, as written by nni-config: NNI's own classes with duplicate final results
+#: ignored (nni#5798 kills the dispatcher otherwise); see :mod:`regnet_space.nni_tuner`.
+BUILTIN_TUNER_CLASSES = {"TPE": "regnet_space.nni_tuner.TolerantTpeTuner",
+                         "Random": "regnet_space.nni_tuner.TolerantRandomTuner",
+                         "Evolution": "regnet_space.nni_tuner.TolerantEvolutionTuner"}
 DEFAULT_EXPERIMENT_DIR = Path("~/nni-experiments")
 
 
@@ -202,12 +207,16 @@ def tuner_config(spec: ExperimentSpec) -> dict:
         return {"codeDirectory": str(package_parent()), "className": DESIGN_TUNER_CLASS,
                 "classArgs": args}
     if t == "TPE":
-        return {"name": "TPE", "classArgs": {"optimize_mode": "minimize", "seed": int(spec.seed)}}
-    if t == "Random":
-        return {"name": "Random", "classArgs": {"seed": int(spec.seed)}}
-    # Evolution: the first population_size trials are random; keep it well above concurrency.
-    pop = spec.population_size or max(2 * spec.concurrency, min(32, spec.trials // 2), 2)
-    return {"name": "Evolution", "classArgs": {"optimize_mode": "minimize", "population_size": int(pop)}}
+        args = {"optimize_mode": "minimize", "seed": int(spec.seed)}
+    elif t == "Random":
+        args = {"seed": int(spec.seed)}
+    else:
+        # Evolution: the first population_size trials are random; keep it well above concurrency.
+        pop = spec.population_size or max(2 * spec.concurrency, min(32, spec.trials // 2), 2)
+        args = {"optimize_mode": "minimize", "population_size": int(pop)}
+    # The built-in tuner, through a subclass that survives NNI's duplicate results (nni#5798).
+    return {"codeDirectory": str(package_parent()), "className": BUILTIN_TUNER_CLASSES[t],
+            "classArgs": args}
 
 
 def space_arguments(space: DesignSpace) -> list[str]:
@@ -432,6 +441,9 @@ def tuner_name(profile: Mapping) -> str:
     tuner = profile.get("tuner") or profile.get("advisor") or {}
     if tuner.get("className") == DESIGN_TUNER_CLASS:
         return "design"
+    for name, cls in BUILTIN_TUNER_CLASSES.items():
+        if tuner.get("className") == cls:
+            return name
     return str(tuner.get("name") or tuner.get("className") or "unknown")
 
 

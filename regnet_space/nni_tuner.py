@@ -116,3 +116,35 @@ def _range(value: Any):
     if isinstance(value, (list, tuple)):
         return [None if v is None else int(float(v)) for v in value]
     return value
+
+
+# ------------------------------------------------------------------------------ built-in tuners
+# NNI 3.0's dispatcher can deliver a trial's final result twice (or for a parameter id the tuner
+# never handed out) when trials run concurrently: nni#5798 / nni#5739, close kin of the pairing bug
+# nni#5726. The built-in TPE then raises KeyError in receive_trial_result and the dispatcher dies,
+# stalling the experiment. These subclasses only ignore such duplicates (logged); nni-config writes
+# them as custom tuners instead of the bare built-in names.
+def _ignore_duplicates(base: type) -> type:
+    def receive_trial_result(self, parameter_id, parameters, value, **kwargs):
+        try:
+            return base.receive_trial_result(self, parameter_id, parameters, value, **kwargs)
+        except KeyError:
+            _logger.warning("ignored a duplicate final result for parameter %s (nni#5798)",
+                            parameter_id)
+
+    return type(f"Tolerant{base.__name__}", (base,),
+                {"receive_trial_result": receive_trial_result,
+                 "__doc__": f"NNI's {base.__name__}, ignoring duplicate final results (nni#5798).",
+                 "__module__": __name__})
+
+
+def _builtin(name: str):
+    from nni.algorithms.hpo import evolution_tuner, random_tuner, tpe_tuner
+
+    return {"TPE": tpe_tuner.TpeTuner, "Random": random_tuner.RandomTuner,
+            "Evolution": evolution_tuner.EvolutionTuner}[name]
+
+
+TolerantTpeTuner = _ignore_duplicates(_builtin("TPE"))
+TolerantRandomTuner = _ignore_duplicates(_builtin("Random"))
+TolerantEvolutionTuner = _ignore_duplicates(_builtin("Evolution"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import time
 
+import re
+import subprocess
 import sys
 
 import numpy as np
@@ -226,9 +228,14 @@ def test_parquet_round_trip_and_without_pyarrow_says_use_csv(tmp_path, monkeypat
     write_population(pop, tmp_path / "p.parquet")
     back = read_population(tmp_path / "p.parquet")
     assert back["config"].tolist() == pop["config"].tolist()
-    monkeypatch.setitem(sys.modules, "pyarrow", None)   # as if pyarrow were not installed
-    with pytest.raises(ValueError, match="pyarrow.*csv"):
-        write_population(pop, tmp_path / "q.parquet")
+    # as if pyarrow were not installed (before pandas loads, which otherwise uses it for strings)
+    code = ("import sys; sys.modules['pyarrow'] = None\n"
+            "import pandas as pd\nfrom regnet_space.table import write_population\n"
+            f"df = pd.read_csv({str(tmp_path / 'p.csv')!r})\n"
+            "try:\n    write_population(df, 'q.parquet')\nexcept ValueError as e:\n    print(e)\n")
+    write_population(pop, tmp_path / "p.csv")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert re.search("pyarrow.*csv", out.stdout), out.stdout + out.stderr
 
 
 def test_mixed_spaces_param_columns_and_derived_depth():

@@ -216,7 +216,7 @@ def test_tpe_beats_random_and_worst_ranks_last(pycls_space, pycls_pop):
     res = run_benchmark(oracle, ["random", "tpe", "worst"], seeds=6, budget=40,
                         factories={"worst": lambda o, seed, budget: WorstSampler(o, worst_row)})
     s = res.summary().set_index("algo")
-    assert s.loc["tpe", "best_mean"] < s.loc["random", "best_mean"] - 0.2  # 1.05 with optuna 5.0
+    assert s.loc["tpe", "best_mean"] < s.loc["random", "best_mean"] - 0.002  # 0.0105 with optuna 5.0
     assert s.loc["tpe", "mean_rank"] < s.loc["random", "mean_rank"]
     assert s.loc["worst", "mean_rank"] == 3.0
     assert s.loc["worst", "best_mean"] == pytest.approx(pycls_pop["error"].max())

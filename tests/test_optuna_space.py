@@ -182,9 +182,9 @@ def test_make_sampler_rejects_unknown_names():
 # ------------------------------------------------------------------------------ objective
 def test_objective_records_attributes_and_reports_the_curve():
     def ev(cfg, data=None, settings=None, on_epoch=None):
-        for epoch, e in enumerate([60.0, 40.0, 30.0]):
+        for epoch, e in enumerate([0.6, 0.4, 0.3]):
             on_epoch(epoch, e)
-        return {"status": "ok", "error": 30.0, "train_time": 1.5, "eval_error": [60.0, 40.0, 30.0]}
+        return {"status": "ok", "error": 0.3, "train_time": 1.5, "eval_error": [0.6, 0.4, 0.3]}
 
     study = optuna.create_study(sampler=DesignSpaceSampler(SPACE, flops=BUDGET, seed=0))
     study.optimize(objective(SPACE, budget=BUDGET, evaluate=ev), n_trials=2)

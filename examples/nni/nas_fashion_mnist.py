@@ -89,7 +89,7 @@ def main(argv=None) -> int:
           f"filter, {len(trained)} trained")
     for m in sorted(trained, key=lambda m: -(m.metric or 0)):
         acc = m.metric if isinstance(m.metric, float) else m.metric["default"]
-        print(f"accuracy {acc:6.2f}%  {m.sample}")
+        print(f"accuracy {100 * acc:6.2f}%  {m.sample}")
     return 0
 
 
