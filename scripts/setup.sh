@@ -11,9 +11,6 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 need_apt=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || need_apt+=(dataset-fashion-mnist)
 "$PY" -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
-if [ "${REGNET_SPACE_POSTGRES:-0}" = 1 ] && ! command -v pg_ctlcluster >/dev/null; then
-  need_apt+=(postgresql)
-fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: apt-get install ${need_apt[*]}"
