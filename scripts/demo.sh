@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 RS=.venv/bin/regnet-space
 N=${N:-8}
 OUT=${OUT:-demo}
-COMMON=(--flops 2M:5M --n "$N" --data fashion-mnist --epochs 1 --batch-size 64 --lr 0.1 --train-size 3000 --test-size 1000 --seed 0)
+COMMON=(--flops 2M:5M --n "$N" --data fashion-mnist --epochs 2 --batch-size 64 --lr 0.1 --train-size 4000 --test-size 1000 --seed 0)
 $RS sweep --space regnetx --study demo-regnetx --sampler design "${COMMON[@]}"
 $RS sweep --space anynetx_a --study demo-anynetx_a --sampler design "${COMMON[@]}"
 $RS export --study demo-regnetx --out "$OUT/regnetx.csv"
