@@ -1,14 +1,16 @@
-"""The docstring examples of the numpy core are executed, so they can't rot."""
+"""Every module's docstring examples are executed, so they can't rot."""
 
 import doctest
 import importlib
 
 import pytest
 
-CORE = ["config", "complexity", "regnet", "budget", "spaces", "zoo"]
+MODULES = ["config", "complexity", "regnet", "budget", "spaces", "zoo", "table", "analysis", "plots",
+        "report", "bench", "model", "evaluator", "data", "optuna_space", "nni_space",
+        "nni_tuner", "nni_nas"]
 
 
-@pytest.mark.parametrize("name", CORE)
+@pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     mod = importlib.import_module(f"regnet_space.{name}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
