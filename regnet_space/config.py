@@ -22,8 +22,6 @@ from typing import Any, Iterable, Mapping
 
 BLOCKS = ("X", "Y", "R", "V", "VR")
 STEMS = ("imagenet", "resnet", "small")
-#: Blocks with a bottleneck (1x1, 3x3 group, 1x1); V and VR ignore b and g.
-BOTTLENECK_BLOCKS = ("X", "Y", "R")
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:

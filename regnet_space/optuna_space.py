@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import os
 import socket
@@ -66,7 +65,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import optuna
@@ -77,7 +76,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from .budget import Budget, fmt_amount
 from .config import NetConfig
-from .spaces import BudgetError, DesignSpace, Param, get_space
+from .spaces import DesignSpace, Param, get_space
 
 __all__ = [
     "DesignSpaceSampler", "INFEASIBLE_VALUE", "SAMPLERS", "StudyMismatchError", "TooManyFailures", "apply_budget",

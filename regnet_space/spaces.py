@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -627,7 +627,10 @@ def anynetx(letter: str, *, num_stages: int = 4, block: str = "X", **net: Any) -
 @dataclass(frozen=True)
 class RegNetSpace(DesignSpace):
     """RegNet: (d, w0, wa, wm, b, g) -> quantized linear widths (Eq. 2-4), keeping only samples
-    with exactly ``num_stages`` stages and no skipped exponent level (as pycls's sweep does)."""
+    with exactly ``num_stages`` stages and no skipped exponent level (as pycls's sweep does).
+
+    :meth:`decode` accepts any stage count, so a tool can inspect a rejected sample;
+    :meth:`violations` reports the stage rule."""
 
     num_stages: int = 4
 
@@ -655,10 +658,6 @@ class RegNetSpace(DesignSpace):
         why = (f"{r.num_stages} stages" if r.num_stages != self.num_stages else
                f"skips a width level ({r.num_stages} stages over {r.total_stages} levels)")
         return f"RegNet needs {self.num_stages} stages with no skipped level; this one has {why}"
-
-    def decode(self, values):
-        # Any stage count decodes (so a tool can inspect it); violations() reports the 4-stage rule.
-        return super().decode(values)
 
 
 def _constrained_caps():
