@@ -55,7 +55,7 @@ def main() -> None:
         import torch
         from torch.utils.flop_counter import FlopCounterMode
 
-        from regnet_space.model import build_model
+        from regnet_space.nn import build_model
 
         small = [c for c in configs if complexity(c).flops < 2e9][: args.torch_n]
 

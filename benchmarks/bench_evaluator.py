@@ -3,13 +3,13 @@
 For each model (all under 20 MFLOPs at 28x28, Fashion-MNIST), one epoch over the same training
 subset with the same batch size, optimiser and learning-rate schedule:
 
-* ``ours``: :func:`regnet_space.evaluator.evaluate` (data on the device, vectorised crop + flip,
+* ``ours``: :func:`regnet_space.training.evaluator.evaluate` (data on the device, vectorised crop + flip,
   channels-last), ``images_per_s`` as it reports it (training steps only, held-out eval excluded).
 * ``plain``: what a typical user writes: a ``Dataset`` over the same uint8 tensors applying
   torchvision's ``RandomCrop(28, padding=4)``, ``RandomHorizontalFlip()``, ``ToDtype`` and
   ``Normalize`` per sample, a ``DataLoader`` (shuffle, drop_last, ``--workers`` processes), the
   same ``build_model`` network in the default memory format.
-* ``timm``: ``evaluate(..., builder=regnet_space.model.to_timm)``: timm's RegNet with our loop.
+* ``timm``: ``evaluate(..., builder=regnet_space.nn.to_timm)``: timm's RegNet with our loop.
 
 Also times a large float32 matmul (``2 n^3`` FLOPs) as the machine's peak, and reports the
 evaluator's achieved fraction: ``3 * 2 * flops * images/s / matmul FLOP/s``, where ``flops`` is
@@ -34,9 +34,10 @@ from torch import nn
 
 from regnet_space.complexity import complexity
 from regnet_space.config import NetConfig
-from regnet_space.data import load_data
-from regnet_space.evaluator import available_cpus, cosine_lr, evaluate
-from regnet_space.model import build_model, to_timm
+from regnet_space.training.data import load_data
+from regnet_space.training import cosine_lr, evaluate
+from regnet_space.training.evaluator import available_cpus
+from regnet_space.nn import build_model, to_timm
 
 
 def models() -> dict[str, NetConfig]:

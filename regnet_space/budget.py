@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
+
+from .errors import ConfigError
 
 _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _NUM = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([kKmMgGtT]?)(?:F|FLOPS|flops|f)?\s*$")
@@ -22,11 +24,11 @@ def parse_amount(text: str | float | int) -> int:
     """
     if isinstance(text, (int, float, np.integer, np.floating)):
         if not math.isfinite(float(text)) or text < 0:
-            raise ValueError(f"an amount must be a finite number >= 0, got {text}")
+            raise ConfigError(f"an amount must be a finite number >= 0, got {text}")
         return int(text)
     m = _NUM.match(str(text))
     if not m:
-        raise ValueError(f"cannot read {text!r} as an amount: use a number with an optional "
+        raise ConfigError(f"cannot read {text!r} as an amount: use a number with an optional "
                          "K/M/G suffix, e.g. 400M or 3.2G")
     return int(round(float(m.group(1)) * _SUFFIX[m.group(2).upper()]))
 
@@ -44,7 +46,7 @@ def parse_range(text: Any) -> tuple[int | None, int | None] | None:
         return None
     if isinstance(text, (tuple, list)):
         if len(text) != 2:
-            raise ValueError(f"a range needs two bounds (low, high), got {text!r}")
+            raise ConfigError(f"a range needs two bounds (low, high), got {text!r}")
         lo, hi = (None if t is None else parse_amount(t) for t in text)
     elif isinstance(text, str) and ":" in text:
         a, b = text.split(":", 1)
@@ -53,7 +55,7 @@ def parse_range(text: Any) -> tuple[int | None, int | None] | None:
     else:
         lo, hi = None, parse_amount(text)
     if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"range {text!r} is empty: low {lo:,} > high {hi:,}")
+        raise ConfigError(f"range {text!r} is empty: low {lo:,} > high {hi:,}")
     return lo, hi
 
 
@@ -129,3 +131,21 @@ class Budget:
 
     def to_dict(self) -> dict:
         return {n: list(r) for n, r in self.items()}
+
+
+def as_budget(budget: Any = None, params: Any = None, acts: Any = None) -> Budget:
+    """A Budget from a Budget, a mapping ``{"flops": ..., "params": ..., "acts": ...}``, a flops
+    range (``"360M:400M"``) with optional params/acts ranges, or None (no budget).
+
+    Example:
+        >>> as_budget("360M:400M").flops, as_budget({"params": ":3M"}).params
+        ((360000000, 400000000), (None, 3000000))
+    """
+    if isinstance(budget, Budget):
+        return budget
+    if isinstance(budget, Mapping):
+        unknown = sorted(set(budget) - {"flops", "params", "acts"})
+        if unknown:
+            raise ConfigError(f"a budget takes flops, params and acts; got {unknown}")
+        return Budget.parse(**budget)
+    return Budget.parse(budget, params, acts)

@@ -3,7 +3,7 @@
 Two implementations that must agree to the integer:
 
 * :func:`complexity` walks the network layer by layer, one small function per layer kind, in the
-  same order as the builder in :mod:`regnet_space.model` (the readable oracle; also gives the
+  same order as the builder in :mod:`regnet_space.nn` (the readable oracle; also gives the
   per-stage breakdown used by ``regnet-space describe``).
 * :func:`complexity_arrays` is the closed form per stage, vectorised over many configurations with
   numpy (what budget sampling uses: millions of configurations per second).

@@ -20,6 +20,8 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Iterable, Mapping
 
+from .errors import ConfigError
+
 BLOCKS = ("X", "Y", "R", "V", "VR")
 STEMS = ("imagenet", "resnet", "small")
 
@@ -28,11 +30,11 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
     value = int(value.__index__())  # numpy integers included
     if value < low or (high is not None and value > high):
         allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {allowed}, got {value}")
+        raise ConfigError(f"{name} must be {allowed}, got {value}")
     return value
 
 
@@ -40,9 +42,9 @@ def _check_float(name: str, value: Any, low_exclusive: float = 0.0) -> float:
     try:
         value = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
     if not math.isfinite(value) or value <= low_exclusive:
-        raise ValueError(f"{name} must be a finite number > {low_exclusive}, got {value}")
+        raise ConfigError(f"{name} must be a finite number > {low_exclusive}, got {value}")
     return value
 
 
@@ -130,9 +132,9 @@ class NetConfig:
 
     def __post_init__(self) -> None:
         if self.block not in BLOCKS:
-            raise ValueError(f"block must be one of {', '.join(BLOCKS)}, got {self.block!r}")
+            raise ConfigError(f"block must be one of {', '.join(BLOCKS)}, got {self.block!r}")
         if self.stem not in STEMS:
-            raise ValueError(f"stem must be one of {', '.join(STEMS)}, got {self.stem!r}")
+            raise ConfigError(f"stem must be one of {', '.join(STEMS)}, got {self.stem!r}")
         set_ = object.__setattr__
         set_(self, "stem_w", _check_int("stem_w", self.stem_w, 1, 1 << 16))
         set_(self, "in_channels", _check_int("in_channels", self.in_channels, 1, 1 << 12))
@@ -142,15 +144,15 @@ class NetConfig:
             set_(self, "se_ratio", 0.25 if self.block == "Y" else 0.0)
         se = float(self.se_ratio)
         if self.block == "Y" and not 0.0 < se <= 1.0:
-            raise ValueError(f"se_ratio must be in (0, 1] for Y blocks, got {se}")
+            raise ConfigError(f"se_ratio must be in (0, 1] for Y blocks, got {se}")
         if self.block != "Y" and se != 0.0:
-            raise ValueError(f"se_ratio must be 0 for {self.block} blocks (SE is the Y block)")
+            raise ConfigError(f"se_ratio must be 0 for {self.block} blocks (SE is the Y block)")
         set_(self, "se_ratio", se)
         if isinstance(self.stages, (str, bytes)) or not isinstance(self.stages, Iterable):
-            raise ValueError("stages must be a sequence of Stage (or dicts with d, w, s, b, g)")
+            raise ConfigError("stages must be a sequence of Stage (or dicts with d, w, s, b, g)")
         stages = tuple(s if isinstance(s, Stage) else Stage(**dict(s)) for s in self.stages)
         if not 1 <= len(stages) <= 16:
-            raise ValueError(f"stages must hold 1..16 stages, got {len(stages)}")
+            raise ConfigError(f"stages must hold 1..16 stages, got {len(stages)}")
         set_(self, "stages", tuple(self._compatible(s) for s in stages))
 
     def _compatible(self, st: Stage) -> Stage:
@@ -213,12 +215,12 @@ class NetConfig:
         """
         ds, ws = list(ds), list(ws)
         if len(ds) != len(ws):
-            raise ValueError(f"ds and ws must have the same length, got {len(ds)} and {len(ws)}")
+            raise ConfigError(f"ds and ws must have the same length, got {len(ds)} and {len(ws)}")
 
         def per_stage(name: str, v: Any) -> list:
             v = list(v) if isinstance(v, Iterable) and not isinstance(v, str) else [v] * len(ds)
             if len(v) != len(ds):
-                raise ValueError(f"{name} must have {len(ds)} entries (one per stage), got {len(v)}")
+                raise ConfigError(f"{name} must have {len(ds)} entries (one per stage), got {len(v)}")
             return v
 
         ss, bs, gs = per_stage("ss", ss), per_stage("bs", bs), per_stage("gs", gs)
@@ -251,15 +253,15 @@ class NetConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "NetConfig":
-        """Inverse of :meth:`to_dict`; unknown keys raise a ValueError naming them."""
+        """Inverse of :meth:`to_dict`; unknown keys raise a ConfigError naming them."""
         if not isinstance(data, Mapping):
-            raise ValueError(f"a NetConfig must be a JSON object, got {type(data).__name__}")
+            raise ConfigError(f"a NetConfig must be a JSON object, got {type(data).__name__}")
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(data) - known)
         if extra:
-            raise ValueError(f"unknown NetConfig field(s) {extra}; allowed: {sorted(known)}")
+            raise ConfigError(f"unknown NetConfig field(s) {extra}; allowed: {sorted(known)}")
         if "stages" not in data:
-            raise ValueError("a NetConfig needs 'stages'")
+            raise ConfigError("a NetConfig needs 'stages'")
         return cls(**dict(data))
 
     def to_json(self, **kwargs: Any) -> str:
@@ -270,5 +272,5 @@ class NetConfig:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ValueError(f"not valid JSON: {e}") from None
+            raise ConfigError(f"not valid JSON: {e}") from None
         return cls.from_dict(data)

@@ -7,6 +7,8 @@ the other way and they build a different network. This package follows pycls (fl
 
 from __future__ import annotations
 
+from .errors import ConfigError
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,13 +40,13 @@ class RegNetWidths:
 
 def _check(d, w0, wa, wm) -> None:
     if int(d) != d or d < 1:
-        raise ValueError(f"d (depth) must be an integer >= 1, got {d}")
+        raise ConfigError(f"d (depth) must be an integer >= 1, got {d}")
     if not w0 > 0:
-        raise ValueError(f"w0 (initial width) must be > 0, got {w0}")
+        raise ConfigError(f"w0 (initial width) must be > 0, got {w0}")
     if not wa >= 0:
-        raise ValueError(f"wa (slope) must be >= 0, got {wa}")
+        raise ConfigError(f"wa (slope) must be >= 0, got {wa}")
     if not wm > 1:
-        raise ValueError(f"wm (width multiplier) must be > 1, got {wm}")
+        raise ConfigError(f"wm (width multiplier) must be > 1, got {wm}")
 
 
 def generate_regnet(d: int, w0: float, wa: float, wm: float, q: int = Q) -> RegNetWidths:
@@ -212,7 +214,7 @@ def quantized_linear_fit(block_ws, grid=None, q: int = Q, refine: bool = True) -
     """
     obs = np.asarray(block_ws, dtype=np.float64)
     if obs.ndim != 1 or obs.size == 0 or np.any(obs <= 0):
-        raise ValueError("block_ws must be a non-empty sequence of positive widths")
+        raise ConfigError("block_ws must be a non-empty sequence of positive widths")
     w0, wa, wm = default_fit_grid() if grid is None else (np.asarray(x, float) for x in grid)
     best = _grid_search(obs, w0, wa, wm, q)
     if refine and best[0] > 0:

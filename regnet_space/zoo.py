@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .config import NetConfig
 from .regnet import generate_regnet
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def regnet_params(name: str) -> RegNetParams:
     """(d, w0, wa, wm, g, b) of a named RegNet."""
     key = _lookup(name)
     if key not in REGNETS:
-        raise ValueError(f"{name} is not a RegNet; RegNets: {', '.join(REGNETS)}")
+        raise ConfigError(f"{name} is not a RegNet; RegNets: {', '.join(REGNETS)}")
     return REGNETS[key][1]
 
 
@@ -121,5 +122,5 @@ def _lookup(name: str) -> str:
             return key
     if low in _RESNETS:
         return low
-    raise ValueError(f"unknown model {name!r}; known: {', '.join(model_names())} "
+    raise ConfigError(f"unknown model {name!r}; known: {', '.join(model_names())} "
                      "(timm names like regnetx_002 work too)")

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regnet_space import analysis as an
+from regnet_space.analysis import stats as an
 from regnet_space.spaces import get_space
-from regnet_space.table import (POPULATION_COLUMNS, configs, from_samples, param_columns,
+from regnet_space.analysis.table import (POPULATION_COLUMNS, configs, from_samples, param_columns,
                                 read_population, write_population)
 
 
@@ -228,7 +228,7 @@ def test_parquet_round_trip_and_without_pyarrow_says_use_csv(tmp_path, monkeypat
     assert back["config"].tolist() == pop["config"].tolist()
     # as if pyarrow were not installed (before pandas loads, which otherwise uses it for strings)
     code = ("import sys; sys.modules['pyarrow'] = None\n"
-            "import pandas as pd\nfrom regnet_space.table import write_population\n"
+            "import pandas as pd\nfrom regnet_space.analysis.table import write_population\n"
             f"df = pd.read_csv({str(tmp_path / 'p.csv')!r})\n"
             "try:\n    write_population(df, 'q.parquet')\nexcept ValueError as e:\n    print(e)\n")
     write_population(pop, tmp_path / "p.csv")

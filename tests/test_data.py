@@ -11,7 +11,7 @@ import pytest
 
 import torch
 
-from regnet_space.data import (DEBIAN_FASHION_MNIST, DataNotFoundError, augment, balanced_subset,
+from regnet_space.training.data import (DEBIAN_FASHION_MNIST, DataNotFoundError, augment, balanced_subset,
                                batch_indices, canonical_name, from_tensors, load_data, read_idx)
 
 HAVE_FMNIST = (DEBIAN_FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file()

@@ -15,8 +15,8 @@ import torch
 from regnet_space.cli import main
 from regnet_space.complexity import complexity
 from regnet_space.config import NetConfig
-from regnet_space.data import DEBIAN_FASHION_MNIST, load_data
-from regnet_space.evaluator import (PRESETS, EvalResult, TrainSettings, as_settings, cosine_lr,
+from regnet_space.training.data import DEBIAN_FASHION_MNIST, load_data
+from regnet_space.training import (PRESETS, EvalResult, TrainSettings, as_settings, cosine_lr,
                                     evaluate, match_input)
 
 HAVE_FMNIST = (DEBIAN_FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file()
@@ -40,12 +40,16 @@ def synth():
     return load_data("synthetic", train_size=256, test_size=128, seed=0)
 
 
-def test_defaults_are_the_papers_recipe_and_presets():
+def test_presets_brief_default_and_the_papers_regimes():
     s = TrainSettings()
-    assert (s.epochs, s.lr, s.weight_decay, s.momentum, s.batch_size) == (10, 0.05, 5e-5, 0.9, 128)
+    assert s == TrainSettings.from_preset("brief").replace(preset="brief")
+    assert (s.init, s.warmup > 0, s.momentum) == ("zero_last_bn", True, 0.9)
+    p = TrainSettings.from_preset("paper")
+    assert (p.epochs, p.lr, p.weight_decay, p.momentum, p.batch_size) == (10, 0.05, 5e-5, 0.9, 128)
+    assert (p.init, p.warmup) == ("pycls", 0.0)
     s4 = TrainSettings.from_preset("section4")
     assert (s4.epochs, s4.lr, s4.weight_decay) == (25, 0.1, 5e-5) and s4.preset == "section4"
-    assert set(PRESETS) >= {"paper", "section4"}
+    assert set(PRESETS) >= {"brief", "reference", "paper", "section4"}
     assert as_settings("section4", epochs=2, lr=None).epochs == 2
     assert as_settings({"preset": "quick", "seed": 4}).seed == 4
     assert cosine_lr(0.1, 0, 10) == 0.1 and cosine_lr(0.1, 5, 10) == pytest.approx(0.05)
@@ -66,7 +70,7 @@ def test_bad_settings_are_clear_errors(bad, match):
 
 
 def test_unknown_preset_and_mismatched_config(synth):
-    with pytest.raises(ValueError, match="unknown preset 'fast'; known: paper, section4"):
+    with pytest.raises(ValueError, match="unknown preset 'fast'; known: brief, reference, paper"):
         TrainSettings.from_preset("fast")
     rgb = tiny(in_channels=3, num_classes=100, resolution=32)
     with pytest.raises(ValueError, match="adapt=True"):
@@ -117,7 +121,7 @@ def test_same_seed_same_result_on_cpu(synth):
 
 def test_divergence_is_a_status_not_an_exception(synth):
     r = evaluate(tiny(), synth, epochs=2, lr=1e6, batch_size=32, **FAST)
-    assert r.status == "diverged" and r.error is None and "non-finite" in r.reason
+    assert r.status == "diverged" and r.error is None and "limit 5 x ln(10)" in r.reason
     assert r.epochs < 2 and json.loads(r.to_json())["status"] == "diverged"
     assert r.summary().startswith("diverged")
 
@@ -136,7 +140,7 @@ def test_oom_and_failures_are_statuses(synth):
 
 
 def test_label_smoothing_and_timm_builder_run(synth):
-    from regnet_space.model import to_timm
+    from regnet_space.nn import to_timm
 
     cfg = NetConfig.from_lists([1, 1, 1, 1], [16, 24, 32, 48], gs=8, stem="small", stem_w=16,
                                resolution=28, in_channels=1, num_classes=10)

@@ -27,9 +27,9 @@ import torch  # noqa: F401
 
 from regnet_space.cli import main as cli  # noqa: E402
 from regnet_space.config import NetConfig  # noqa: E402
-from regnet_space.nni_space import decode_parameters, read_experiment  # noqa: E402
+from regnet_space.search.nni import decode_parameters, read_experiment  # noqa: E402
 from regnet_space.spaces import get_space  # noqa: E402
-from regnet_space.table import read_population  # noqa: E402
+from regnet_space.analysis.table import read_population  # noqa: E402
 
 NNICTL = Path(sys.executable).parent / "nnictl"
 TINY = ["--data", "fashion-mnist", "--epochs", "1", "--train-size", "300", "--test-size", "200",
@@ -191,7 +191,7 @@ def test_nni_config_refuses_bad_requests(tmp_path, capsys, args, message):
 
 
 def test_trial_reports_infeasible_sample_without_training(capsys):
-    from regnet_space import nni_trial
+    from regnet_space.search.nni import trial as nni_trial
 
     big = dict(d=20, w0=248, wa=200.0, wm=2.5, b=1, g=8)  # far over 10M flops at 28 px
     res = nni_trial.run(["--space", "regnetx", "--flops", ":10M", "--space-input", "28,1,10",

@@ -11,14 +11,14 @@ import torch
 pytestmark = pytest.mark.filterwarnings("ignore:.*is found to be not a nn.Module:RuntimeWarning")
 
 from regnet_space.complexity import complexity  # noqa: E402
-from regnet_space.model import count_params  # noqa: E402
+from regnet_space.nn import count_params  # noqa: E402
 from regnet_space.spaces import get_space  # noqa: E402
 
 FLOPS_HIGH = 10_000_000  # at 28 px: about 1 in 400 uniform-choice samples of RegNetX qualifies
 
 
 def test_mutables_and_freeze_follow_the_param_list():
-    from regnet_space.nni_nas import AnyNetSpace, RegNetSpace
+    from regnet_space.search.nni.nas import AnyNetSpace, RegNetSpace
 
     ms = RegNetSpace("regnetx", resolution=28, in_channels=1, num_classes=10)
     ds = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
@@ -51,7 +51,7 @@ def _run(strategy_factory, tmp_path, evaluate=None, trials=3):
     from nni.nas.evaluator import FunctionalEvaluator
     from nni.nas.experiment import NasExperiment, NasExperimentConfig
 
-    from regnet_space.nni_nas import EVALUATED, RegNetSpace, budget_strategy, evaluate_model
+    from regnet_space.search.nni.nas import EVALUATED, RegNetSpace, budget_strategy, evaluate_model
 
     space = RegNetSpace("regnetx", resolution=28, in_channels=1, num_classes=10)
     checked: list = []
@@ -76,7 +76,7 @@ def _run(strategy_factory, tmp_path, evaluate=None, trials=3):
 def _untrained_evaluate(model):
     """A stand-in for training (the strategy's mechanics are what is tested): records the model
     as evaluate_model does and reports a metric that prefers fewer flops."""
-    from regnet_space.nni_nas import EVALUATED
+    from regnet_space.search.nni.nas import EVALUATED
 
     cx = complexity(model.config)
     EVALUATED.append({"config": model.config, "flops": cx.flops, "status": "ok"})

@@ -15,8 +15,9 @@ import nni
 
 from regnet_space.budget import Budget  # noqa: E402
 from regnet_space.config import NetConfig  # noqa: E402
-from regnet_space.nni_space import (  # noqa: E402
-    INFEASIBLE_ERROR, ExperimentSpec, decode_parameters, experiment_config, export_population,
+from regnet_space.search import INFEASIBLE_ERROR  # noqa: E402
+from regnet_space.search.nni import (  # noqa: E402
+    ExperimentSpec, decode_parameters, experiment_config, export_population,
     read_experiment, search_space, write_experiment)
 from regnet_space.spaces import get_space, space_names  # noqa: E402
 
@@ -73,7 +74,7 @@ def test_decode_parameters_snaps_and_rejects():
 
 
 def test_design_tuner_is_the_seeded_budget_stream():
-    from regnet_space.nni_tuner import DesignSpaceTuner
+    from regnet_space.search.nni.tuner import DesignSpaceTuner
 
     kw = dict(flops=[None, 20_000_000], resolution=28, in_channels=1, num_classes=10, seed=7)
     t = DesignSpaceTuner("regnetx", **kw)
@@ -94,7 +95,7 @@ def test_design_tuner_is_the_seeded_budget_stream():
 
 
 def test_design_tuner_impossible_budget_fails_at_construction():
-    from regnet_space.nni_tuner import DesignSpaceTuner
+    from regnet_space.search.nni.tuner import DesignSpaceTuner
     from regnet_space.spaces import BudgetError
 
     with pytest.raises(BudgetError):
@@ -117,16 +118,17 @@ def test_config_is_accepted_by_nni(tmp_path, tuner):
     raw = yaml.safe_load(paths["config"].read_text())
     assert json.loads(paths["search_space"].read_text()) == search_space("regnetx")
     cmd = raw["trialCommand"]
-    assert cmd.startswith(sys.executable) and "-m regnet_space.nni_trial --space regnetx" in cmd
+    assert cmd.startswith(sys.executable) and "-m regnet_space.search.nni.trial --space regnetx" in cmd
     assert "--flops :20000000" in cmd and "--space-input 28,1,10" in cmd and "--epochs 1" in cmd
     assert raw["trainingService"] == {"platform": "local", "useActiveGpu": False}
     assert raw["trialConcurrency"] == 2 and raw["maxTrialNumber"] == 4
     if tuner == "design":
-        assert raw["tuner"]["className"] == "regnet_space.nni_tuner.DesignSpaceTuner"
-        assert Path(raw["tuner"]["codeDirectory"], "regnet_space", "nni_tuner.py").is_file()
+        assert raw["tuner"]["className"] == "regnet_space.search.nni.tuner.DesignSpaceTuner"
+        assert Path(raw["tuner"]["codeDirectory"], "regnet_space", "search", "nni",
+                    "tuner.py").is_file()
         assert raw["tuner"]["classArgs"]["flops"] == [None, 20_000_000]
     else:   # NNI's built-in class, through the subclass that survives nni#5798
-        assert raw["tuner"]["className"] == f"regnet_space.nni_tuner.Tolerant{ {'TPE': 'Tpe'}.get(tuner, tuner)}Tuner"
+        assert raw["tuner"]["className"] == f"regnet_space.search.nni.tuner.Tolerant{ {'TPE': 'Tpe'}.get(tuner, tuner)}Tuner"
     if tuner in ("TPE", "Evolution"):
         assert raw["tuner"]["classArgs"]["optimize_mode"] == "minimize"
     if tuner == "Evolution":
@@ -162,7 +164,7 @@ def make_db(path: Path, rows: list[tuple[int, str, dict, object]], *, concurrenc
     con.execute("CREATE TABLE ExperimentProfile (params text, id text, execDuration integer, "
                 "startTime integer, endTime integer, logDir text, nextSequenceId integer, "
                 "revision integer)")
-    cmd = trial_command or (f"{sys.executable} -m regnet_space.nni_trial --space regnetx "
+    cmd = trial_command or (f"{sys.executable} -m regnet_space.search.nni.trial --space regnetx "
                             "--flops :20000000 --space-input 28,1,10 --data fashion-mnist")
     prof = {"experimentName": "t", "trialCommand": cmd, "tuner": tuner or {"name": "TPE"}}
     con.execute("INSERT INTO ExperimentProfile VALUES (?, 'exp1', 0, 0, NULL, '', 0, 1)",
@@ -202,7 +204,7 @@ def fake_final(space, params, error, feasible=True):
 
 
 def test_export_joins_by_parameter_id_despite_nni_pairing(tmp_path):
-    from regnet_space.table import read_population, write_population
+    from regnet_space.analysis.table import read_population, write_population
 
     space = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
     samples = space.sample(3, seed=0, flops=":20M")
@@ -235,7 +237,7 @@ def test_export_flags_an_echo_that_disagrees(tmp_path):
     p = [dict(s.values) for s in space.sample(2, seed=1, flops=":20M")]
     rows = [(0, "a", p[0], fake_final(space, p[1], 0.30)), (1, "b", p[1], fake_final(space, p[1], 0.31))]
     db = make_db(tmp_path / "x" / "db" / "nni.sqlite", rows,
-                 tuner={"className": "regnet_space.nni_tuner.DesignSpaceTuner", "codeDirectory": "."})
+                 tuner={"className": "regnet_space.search.nni.tuner.DesignSpaceTuner", "codeDirectory": "."})
     df = export_population("whatever", db_path=db)
     assert df["consistent"].tolist() == [False, True]
     assert "differs" in df["message"].iloc[0]
@@ -258,8 +260,8 @@ def test_tolerant_tpe_survives_a_duplicate_final_result():
     raises KeyError (and the dispatcher dies), ours logs and ignores the duplicate."""
     from nni.algorithms.hpo.tpe_tuner import TpeTuner
 
-    from regnet_space.nni_space import search_space
-    from regnet_space.nni_tuner import TolerantTpeTuner
+    from regnet_space.search.nni import search_space
+    from regnet_space.search.nni.tuner import TolerantTpeTuner
 
     ss = search_space(get_space("regnetx", resolution=28, in_channels=1, num_classes=10))
     for cls, raises in ((TpeTuner, True), (TolerantTpeTuner, False)):

@@ -16,8 +16,9 @@ import optuna
 from optuna.trial import TrialState  # noqa: E402
 
 from regnet_space.budget import Budget  # noqa: E402
-from regnet_space.optuna_space import (INFEASIBLE_VALUE, DesignSpaceSampler,  # noqa: E402
-                                       StudyMismatchError, decode_params, distributions,
+from regnet_space.errors import ConfigError, StorageError, StudyMismatchError  # noqa: E402
+from regnet_space.search.optuna import (INFEASIBLE_ERROR, DesignSpaceSampler,  # noqa: E402
+                                       decode_params, distributions,
                                        encode_values, export_population, make_sampler, objective,
                                        open_storage, open_study, recover_dead_trials, run_worker,
                                        study_meta, study_summary, suggest)
@@ -93,7 +94,7 @@ def test_design_sampler_validates_its_arguments():
         DesignSpaceSampler(SPACE, flops=BUDGET, seed=-1)
     with pytest.raises(ValueError, match="seed"):
         DesignSpaceSampler(SPACE, seed="abc")
-    with pytest.raises(TypeError, match="DesignSpace"):
+    with pytest.raises(ConfigError, match="DesignSpace"):
         DesignSpaceSampler(42)
     with pytest.raises(ValueError, match="unknown space"):
         DesignSpaceSampler("resnet")
@@ -143,7 +144,7 @@ def test_every_feasible_trial_of_every_sampler_is_inside_the_budget(sampler, n):
         assert all(v <= 0 for v in t.constraints.values())
         assert SPACE.violations(t.user_attrs["values"]) == []
     for t in infeasible:
-        assert t.value == INFEASIBLE_VALUE and any(v > 0 for v in t.constraints.values())
+        assert t.value == INFEASIBLE_ERROR and any(v > 0 for v in t.constraints.values())
     if sampler == "design":
         assert not infeasible
     if feasible:
@@ -250,7 +251,7 @@ def test_structural_violations_are_infeasible_without_training():
     ("", "empty"),
 ])
 def test_bad_storage_urls_give_clear_errors(url, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(StorageError, match=match):
         open_storage(url)
 
 
@@ -269,7 +270,7 @@ def test_metadata_mismatch_is_an_error_that_leaves_the_study_intact(tmp_path):
         open_study(storage, "s", _meta(sampler="tpe"))
     again = open_study(storage, "s", _meta())
     assert len(again.trials) == 3
-    with pytest.raises(KeyError, match="studies: s"):
+    with pytest.raises(StorageError, match="studies: s"):
         open_study(storage, "nope", None, create=False)
 
 
@@ -300,7 +301,7 @@ def test_dead_worker_trial_is_retried_and_n_is_exact(tmp_path):
 
 
 def test_export_has_the_population_columns(tmp_path):
-    from regnet_space import table
+    from regnet_space.analysis import table
     study = optuna.create_study(sampler=make_sampler("tpe", SPACE, seed=0))
     study.set_user_attr("regnet_space", _meta(sampler="tpe"))
     study.optimize(objective(SPACE, budget=BUDGET, evaluate=cheap), n_trials=15)

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from regnet_space import plots
+from regnet_space.analysis import plots
 from regnet_space.cli import main
 from regnet_space.spaces import get_space
-from regnet_space.table import from_samples, write_population
+from regnet_space.analysis.table import from_samples, write_population
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import torch  # noqa: F401
 from optuna.trial import TrialState  # noqa: E402
 
 from regnet_space.cli import main  # noqa: E402
-from regnet_space.optuna_space import open_storage  # noqa: E402
+from regnet_space.search.optuna import open_storage  # noqa: E402
 
 FMNIST = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
 TINY = ["--flops", "2M:6M", "--epochs", "1", "--threads", "1", "--no-progress"]
@@ -145,7 +145,7 @@ def test_cli_errors_are_one_line_and_leave_the_study_intact(tmp_path, capsys):
         ([*base, "--n", "3", "--flops", "1:2"], "only 0 of 1 samples"),
         ([*base, "--n", "3", "--flops", "2M:7M", "--sampler", "random"], "budget.flops"),
         ([*base, "--n", "3", "--sampler", "tpe"], "sampler: stored 'random'"),
-        ([*base, "--n", "3", "--sampler", "random", "--lr", "0.2"], "settings.lr"),
+        ([*base, "--n", "3", "--sampler", "random", "--lr", "0.3"], "settings.lr"),
         ([*base, "--n", "0"], "--n must be >= 1"),
     ]
     for args, match in cases:

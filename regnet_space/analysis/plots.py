@@ -1,0 +1,302 @@
+"""Figures of the paper's analyses, as matplotlib :class:`~matplotlib.figure.Figure` objects.
+
+Figures are built on the Agg canvas without pyplot, so nothing here touches pyplot's global state
+or needs a display; save them with ``fig.savefig(path)`` or show them in a notebook as they are.
+Every function takes populations as ``{label: DataFrame}`` (or a list of DataFrames, or one
+DataFrame) of the population-table contract (:mod:`regnet_space.analysis.table`); only ``status == "ok"``
+rows are plotted.
+
+Example:
+    >>> import numpy as np
+    >>> from regnet_space.analysis.table import from_samples
+    >>> from regnet_space.spaces import get_space
+    >>> samples = get_space("anynetx_a").sample(40, seed=0, flops="360M:400M")
+    >>> pop = from_samples("anynetx_a", samples, error=np.linspace(0.3, 0.5, 40))
+    >>> fig = edf_figure({"A": pop}, normalize="flops")
+    >>> len(fig.axes)
+    1
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib import ticker
+from matplotlib.figure import Figure
+
+from . import stats as an
+from ..errors import ConfigError
+
+NORMALIZE = ("none", "flops", "params")
+_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _figure(w: float = 6.0, h: float = 4.2, nrows: int = 1, ncols: int = 1, **kw: Any):
+    # constrained layout costs seconds on many-panel grids: those get fixed spacing instead
+    grid = nrows * ncols > 4
+    fig = Figure(figsize=(w, h), layout=None if grid else "constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    if grid:
+        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=1 - 0.5 / h, wspace=0.35,
+                            hspace=0.75)
+    return fig, axes
+
+
+def _compact(v: float, _pos: Any = None) -> str:
+    a = abs(v)
+    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            return f"{v / div:g}{suf}"
+    return f"{v:g}"
+
+
+def _log_axis(ax, which: str = "x") -> None:
+    """Log scale with ticks at 1, 2, 5 x 10^k, compact labels, no minor ticks (cheap to draw)."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(ticker.FuncFormatter(_compact))
+    axis.set_minor_locator(ticker.NullLocator())
+
+
+def as_populations(pops: Any) -> dict[str, pd.DataFrame]:
+    """Normalise ``pops`` to an ordered ``{label: DataFrame}``."""
+    if isinstance(pops, pd.DataFrame):
+        return {"population": pops}
+    if isinstance(pops, Mapping):
+        return {str(k): v for k, v in pops.items()}
+    return {f"pop{i}": df for i, df in enumerate(pops)}
+
+
+def _check_normalize(normalize: str) -> str:
+    normalize = str(normalize or "none").lower()
+    if normalize not in NORMALIZE:
+        raise ConfigError(f"normalize must be one of {', '.join(NORMALIZE)}, got {normalize!r}")
+    return normalize
+
+
+def population_weights(pops: Mapping[str, pd.DataFrame], normalize: str = "none",
+                       bins: int = 10) -> dict[str, np.ndarray | None]:
+    """Per-population weights of the ok rows: None (plain) or the complexity-normalized weights
+    on log-spaced ``bins`` shared by all populations (:func:`analysis.complexity_weights`)."""
+    normalize = _check_normalize(normalize)
+    oks = {k: an.ok_rows(df) for k, df in pops.items()}
+    if normalize == "none":
+        return {k: None for k in oks}
+    edges = an.complexity_edges([ok[normalize].to_numpy(float) for ok in oks.values()], bins)
+    return {k: an.complexity_weights(ok[normalize].to_numpy(float), edges=edges) for k, ok in oks.items()}
+
+
+def _norm_note(normalize: str, bins: int) -> str:
+    if normalize == "none":
+        return ""
+    return f"\n{normalize}-normalized: equal mass in each of {bins} log-spaced {normalize} bins"
+
+
+# ------------------------------------------------------------------------------ EDF
+def edf_figure(pops: Any, normalize: str = "none", bins: int = 10, title: str | None = None) -> Figure:
+    """Error EDFs of several populations on one axis; legend with n, min and (weighted) mean."""
+    pops = as_populations(pops)
+    normalize = _check_normalize(normalize)
+    weights = population_weights(pops, normalize, bins)
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    for i, (label, df) in enumerate(pops.items()):
+        e = an.ok_rows(df)["error"].to_numpy(float)
+        w = weights[label]
+        x, f = an.edf_steps(e, w)
+        mean = float(np.average(e, weights=w))
+        ax.plot(np.concatenate([[x[0]], x]), np.concatenate([[0.0], f]), drawstyle="steps-post",
+                color=_COLORS[i % len(_COLORS)], lw=1.8,
+                label=f"{label} (n={e.size}, min={e.min():.2f}, mean={mean:.2f})")
+    ax.set_xlabel("error")
+    ax.set_ylabel("cumulative prob." + (" (weighted)" if normalize != "none" else ""))
+    ax.set_ylim(0, 1.0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title or "error EDF" + _norm_note(normalize, bins), fontsize=9)
+    return fig
+
+
+# ------------------------------------------------------------------------------ efficiency
+def efficiency_figure(pops: Any, normalize: str = "none", bins: int = 10, seed: int = 0,
+                      rounds: int = 1, title: str | None = None) -> Figure:
+    """Random-search efficiency: E[best error of k random models] against k (log2 axis).
+
+    Solid line and band: the paper's bootstrap (floor(N/k) groups of k, mean +- 2 std);
+    dashed: the exact order-statistics expectation (:func:`analysis.expected_min`).
+    """
+    pops = as_populations(pops)
+    normalize = _check_normalize(normalize)
+    weights = population_weights(pops, normalize, bins)
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    for i, (label, df) in enumerate(pops.items()):
+        e = an.ok_rows(df)["error"].to_numpy(float)
+        tab = an.efficiency_table(e, seed=seed, weights=weights[label], rounds=rounds)
+        c = _COLORS[i % len(_COLORS)]
+        k, m, s = tab["k"].to_numpy(), tab["mean"].to_numpy(), np.nan_to_num(tab["std"].to_numpy())
+        ax.plot(k, m, color=c, lw=1.8, marker="o", ms=3, label=f"{label} bootstrap (mean ± 2 std)")
+        ax.fill_between(k, m - 2 * s, m + 2 * s, color=c, alpha=0.15, lw=0)
+        ax.plot(k, tab["exact"], color=c, ls="--", lw=1.2, label=f"{label} exact E[min]")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("k (models sampled at random)")
+    ax.set_ylabel("best error among k")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax.set_title(title or "random search efficiency" + _norm_note(normalize, bins), fontsize=9)
+    return fig
+
+
+# ------------------------------------------------------------------------------ bootstrap
+def _bootstrap_axis(ax, ok: pd.DataFrame, column: str, color: str, seed: int, **kw: Any):
+    x = an.column_values(ok, column)
+    e = ok["error"].to_numpy(float)
+    r = an.bootstrap_best(x, e, column=column, seed=seed, **kw)
+    ax.axvspan(r.low, r.high, color=color, alpha=0.18, lw=0, label="95% CI of best")
+    ax.scatter(x, e, s=8, color=color, alpha=0.6, lw=0)
+    ax.axvline(r.median, color=color, lw=1.5, label=f"median {r.median:.3g}")
+    if an.is_log_column(ok, column) and np.nanmin(x) > 0:
+        _log_axis(ax, "x")
+    ax.set_xlabel(column)
+    ax.set_ylabel("error")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{column}: {r.median:.3g} [{r.low:.3g}, {r.high:.3g}]", fontsize=8)
+    return r
+
+
+def bootstrap_figure(pop: pd.DataFrame, column: str, seed: int = 0, frac: float = 0.25,
+                     repeats: int = 10_000, label: str | None = None) -> Figure:
+    """Error against one column, with the bootstrap best region (shaded 95% CI, median line).
+    Log x for log-distributed parameters."""
+    ok = an.ok_rows(pop)
+    fig, axes = _figure(5.0, 3.8)
+    _bootstrap_axis(axes[0, 0], ok, column, _COLORS[0], seed, frac=frac, repeats=repeats)
+    axes[0, 0].legend(fontsize=7)
+    if label:
+        fig.suptitle(label, fontsize=9)
+    return fig
+
+
+def bootstrap_grid_figure(pop: pd.DataFrame, columns: Sequence[str], seed: int = 0,
+                          frac: float = 0.25, repeats: int = 10_000, label: str | None = None,
+                          ncols: int = 4) -> Figure:
+    """:func:`bootstrap_figure` for several columns, one panel each."""
+    ok = an.ok_rows(pop)
+    columns = list(columns)
+    ncols = max(1, min(ncols, len(columns)))
+    nrows = -(-len(columns) // ncols)
+    fig, axes = _figure(3.2 * ncols, 2.7 * nrows, nrows, ncols)
+    for i, ax in enumerate(axes.ravel()):
+        if i >= len(columns):
+            ax.set_visible(False)
+            continue
+        try:
+            _bootstrap_axis(ax, ok, columns[i], _COLORS[0], seed, frac=frac, repeats=repeats)
+        except ValueError as e:
+            ax.text(0.5, 0.5, str(e)[:60], ha="center", va="center", fontsize=7, transform=ax.transAxes)
+    if label:
+        fig.suptitle(f"{label}: error vs parameter, bootstrap best region (median, 95% CI)", fontsize=9)
+    return fig
+
+
+def trend_figure(pop: pd.DataFrame, columns: Sequence[str] | None = None,
+                 regimes: int | Sequence[float] = 3, seed: int = 0, min_models: int = 8,
+                 label: str | None = None, **kw: Any) -> Figure:
+    """Best-region median and 95% CI of each column against the flops regime (log x), for a
+    population spanning several regimes, with the paper's findings as reference text/lines."""
+    if columns is None:
+        cols = an.param_columns(pop)
+        columns = [c for c in ("d", "w0", "wa", "wm", "g", "b") if c in cols] or cols[:6]
+    columns = list(columns)
+    ncols = max(1, min(3, len(columns)))
+    nrows = -(-len(columns) // ncols)
+    fig, axes = _figure(3.6 * ncols, 2.9 * nrows, nrows, ncols)
+    for i, ax in enumerate(axes.ravel()):
+        if i >= len(columns):
+            ax.set_visible(False)
+            continue
+        c = columns[i]
+        tab = an.regime_trend(pop, c, regimes=regimes, seed=seed, min_models=min_models, **kw)
+        if len(tab):
+            mid = tab["flops_mid"].to_numpy()
+            med = tab["median"].to_numpy()
+            ax.fill_between(mid, tab["low"], tab["high"], color=_COLORS[0], alpha=0.18, lw=0)
+            ax.errorbar(mid, med, yerr=[med - tab["low"], tab["high"] - med], color=_COLORS[0],
+                        marker="o", ms=4, capsize=3, lw=1.5)
+            _log_axis(ax, "x")
+        else:
+            ax.text(0.5, 0.5, f"no regime with >= {min_models} models", ha="center", fontsize=7,
+                    transform=ax.transAxes)
+        if c in an.PAPER_VALUES:
+            ax.axhline(an.PAPER_VALUES[c], color="k", ls=":", lw=1)
+        if c in an.PAPER_FINDINGS:
+            ax.text(0.02, 0.97, an.PAPER_FINDINGS[c], transform=ax.transAxes, fontsize=7,
+                    va="top", color="0.3")
+        if an.is_log_column(pop, c):
+            _log_axis(ax, "y")
+        ax.set_xlabel("flops (regime centre)")
+        ax.set_ylabel(f"best {c}")
+        ax.grid(alpha=0.3)
+    fig.suptitle((f"{label}: " if label else "") + "best region per flops regime (median, 95% CI)",
+                 fontsize=9)
+    return fig
+
+
+# ------------------------------------------------------------------------------ e_fit
+def efit_figure(pops: Any, max_models: int | None = 500, seed: int = 0) -> Figure:
+    """e_fit (quantized linear fit of the per-block widths) against error, as the paper's Fig. 8.
+    Accepts one population or several (one colour each)."""
+    pops = as_populations(pops)
+    fig, axes = _figure()
+    ax = axes[0, 0]
+    for i, (label, df) in enumerate(pops.items()):
+        tab = an.efit_table(df, max_models=max_models, seed=seed)
+        ax.scatter(tab["e_fit"], tab["error"], s=10, alpha=0.6, lw=0,
+                   color=_COLORS[i % len(_COLORS)], label=f"{label} (n={len(tab)})")
+    ax.set_xlabel("e_fit (mean |log(predicted w_j / w_j)|)")
+    ax.set_ylabel("error")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("quantized linear fit vs error", fontsize=9)
+    return fig
+
+
+def staircase_figure(pop: pd.DataFrame, k: int = 4, label: str | None = None) -> Figure:
+    """Per-block widths w_j of the k best models (steps) with their quantized linear fit
+    (predicted w_j, and the continuous line u_j = w0 + wa j), log y."""
+    from ..regnet import quantized_linear_fit
+    best = an.best_models(pop, k)
+    cfgs = an.configs(best)
+    n = max(1, len(cfgs))
+    ncols = min(4, n)
+    nrows = -(-n // ncols)
+    fig, axes = _figure(3.3 * ncols, 2.8 * nrows, nrows, ncols)
+    errs = best["error"].to_numpy(float)
+    for i, ax in enumerate(axes.ravel()):
+        if i >= len(cfgs):
+            ax.set_visible(False)
+            continue
+        ws = np.asarray(cfgs[i].block_widths, float)
+        fit = quantized_linear_fit(ws)
+        j = np.arange(ws.size)
+        ax.step(j, ws, where="mid", color=_COLORS[0], lw=2, label="observed w_j")
+        ax.step(j, fit.predicted, where="mid", color=_COLORS[1], lw=1.2, ls="--",
+                label="fitted (quantized)")
+        ax.plot(j, fit.w0 + fit.wa * j, color="0.5", lw=1, ls=":", label="u_j = w0 + wa j")
+        _log_axis(ax, "y")
+        ax.set_xlabel("block j")
+        ax.set_ylabel("width")
+        ax.grid(alpha=0.3, which="both")
+        ax.set_title(f"#{i + 1} error {errs[i]:.2f}, e_fit {fit.e_fit:.3f}\n"
+                     f"w0={fit.w0:g} wa={fit.wa:.1f} wm={fit.wm:.2f}", fontsize=7)
+        if i == 0:
+            ax.legend(fontsize=6)
+    if label:
+        fig.suptitle(f"{label}: best {len(cfgs)} models, per-block widths and fit", fontsize=9)
+    return fig

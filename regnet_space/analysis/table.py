@@ -1,0 +1,257 @@
+"""The population table: one row per sampled (and possibly trained) model.
+
+Every producer (``regnet-space sweep``, the Optuna and NNI exports, the benchmark harness) writes
+this table with :func:`write_population`, and every consumer (analysis, plots, the report, the
+search benchmark) reads it with :func:`read_population`. CSV is the default format; ``.parquet``
+works when ``pyarrow`` is installed (the ``all`` extra installs it).
+
+Columns (the contract):
+
+============  ==========  ==========================================================================
+column        type        meaning
+============  ==========  ==========================================================================
+``space``     str         design-space name as in the registry (``regnetx``, ``anynetx_a``, ...)
+``config``    str         the decoded :class:`~regnet_space.config.NetConfig` as JSON
+``flops``     int         multiply-adds at the config's resolution (pycls convention)
+``params``    int         parameters
+``acts``      int         activations
+``error``     float       top-1 error as a fraction (0..1); NaN where ``status`` is not ``ok``
+``status``    str         ``ok`` (trained, error valid), ``infeasible`` (rejected by a constraint or
+                          budget, not trained), ``failed`` (training crashed or diverged),
+                          ``pruned`` (stopped early; its error is not comparable)
+<params>      number      one column per sampled parameter, named exactly as the space's
+                          :class:`~regnet_space.spaces.Param` (``d, w0, wa, wm, b, g`` for RegNet;
+                          ``d1, w1, b1, g1, ..., d4, w4, b4, g4`` for AnyNetX_A, ``b``/``g`` when
+                          shared). Populations of different spaces have different columns.
+(optional)    any         metadata, e.g. ``trial``, ``seed``, ``epochs``, ``dataset``, ``time_s``,
+                          ``sampler``; listed in :data:`META_COLUMNS` when known. Never reuse a
+                          parameter name for metadata.
+============  ==========  ==========================================================================
+
+Only ``status == "ok"`` rows enter the statistics (EDFs, bootstrap, efficiency); the others are
+counted and reported separately.
+
+Example:
+    >>> import pandas as pd
+    >>> from regnet_space.spaces import get_space
+    >>> df = from_samples("regnetx", get_space("regnetx").sample(3, seed=0), error=[30., 31., 32.])
+    >>> list(df.columns[:7]) == list(POPULATION_COLUMNS)
+    True
+    >>> param_columns(df)
+    ['d', 'w0', 'wa', 'wm', 'b', 'g']
+    >>> len(configs(df))
+    3
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..config import NetConfig
+from ..errors import ConfigError, DataNotFoundError
+
+#: The fixed columns, in the order :func:`write_population` writes them.
+POPULATION_COLUMNS: tuple[str, ...] = ("space", "config", "flops", "params", "acts", "error", "status")
+#: What :func:`read_population` insists on by default (all fixed columns).
+REQUIRED_COLUMNS: tuple[str, ...] = POPULATION_COLUMNS
+#: Allowed ``status`` values.
+STATUSES: tuple[str, ...] = ("ok", "infeasible", "failed", "pruned")
+#: Known metadata columns (never treated as sampled parameters).
+META_COLUMNS: tuple[str, ...] = (
+    "trial", "trial_id", "number", "id", "seed", "epochs", "dataset", "time_s", "train_time_s",
+    "sampler", "study", "worker", "source", "label", "loss", "train_error", "lr", "wd",
+    "batch_size", "resolution", "datetime", "e_fit", "message", "gpu", "device", "feasible",
+    "value", "parameter_id", "trial_job_id", "job_id", "consistent", "experiment",
+)
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def _suffix(path: Path) -> str:
+    name = path.name.lower()
+    for s in SUFFIXES:
+        if name.endswith(s):
+            return s
+    raise ConfigError(f"population file {str(path)!r}: unknown format; use a .csv, .csv.gz or "
+                     f".parquet path")
+
+
+def _need_pyarrow(path: Path, action: str) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"{action} {str(path)!r} needs pyarrow, which is not installed "
+                         f"(pip install pyarrow), or use a .csv path instead") from None
+
+
+def validate(df: pd.DataFrame, required: Sequence[str] = REQUIRED_COLUMNS, *,
+             source: str = "population") -> pd.DataFrame:
+    """Check a population DataFrame and normalise its types; returns a new DataFrame.
+
+    Raises ConfigError naming the missing columns, unknown status values, or ``ok`` rows without
+    a finite error.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ConfigError(f"{source}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ConfigError(f"{source}: missing required column(s) {missing}; a population table "
+                         f"needs {list(required)} (see regnet_space.table)")
+    df = df.copy()
+    if "status" in df.columns:
+        df["status"] = df["status"].astype(str).str.strip().str.lower()
+        bad = sorted(set(df["status"]) - set(STATUSES))
+        if bad:
+            raise ConfigError(f"{source}: unknown status value(s) {bad}; allowed: {list(STATUSES)}")
+    if "error" in df.columns:
+        err = pd.to_numeric(df["error"], errors="coerce")
+        if err.isna().sum() > df["error"].isna().sum():
+            raise ConfigError(f"{source}: column 'error' has non-numeric values")
+        df["error"] = err.astype(float)
+        ok = df["status"].eq("ok") if "status" in df.columns else pd.Series(True, index=df.index)
+        bad_ok = int((ok & ~np.isfinite(df["error"])).sum())
+        if bad_ok:
+            raise ConfigError(f"{source}: {bad_ok} row(s) with status 'ok' have no finite error; "
+                             f"mark them 'failed'")
+    for c in ("flops", "params", "acts"):
+        if c in df.columns:
+            v = pd.to_numeric(df[c], errors="coerce")
+            if v.isna().sum() > df[c].isna().sum():
+                raise ConfigError(f"{source}: column {c!r} has non-numeric values")
+            df[c] = v
+    if "space" in df.columns:
+        df["space"] = df["space"].astype(str)
+    return df
+
+
+def read_population(path_or_df: str | PathLike | pd.DataFrame,
+                    required: Sequence[str] = REQUIRED_COLUMNS) -> pd.DataFrame:
+    """Read (or validate) a population table from .csv / .csv.gz / .parquet or a DataFrame.
+
+    Raises ConfigError for a missing file or (naming the missing columns) for
+    a table that does not follow the contract.
+
+    Example:
+        >>> df = pd.DataFrame({"space": ["regnetx"], "config": ["{}"], "flops": [1], "params": [1],
+        ...                    "acts": [1], "error": [30.0], "status": ["OK"]})
+        >>> read_population(df)["status"].tolist()
+        ['ok']
+    """
+    if isinstance(path_or_df, pd.DataFrame):
+        return validate(path_or_df, required)
+    path = Path(path_or_df)
+    suffix = _suffix(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"population file not found: {str(path)!r}")
+    if suffix == ".parquet":
+        _need_pyarrow(path, "reading")
+        df = pd.read_parquet(path)
+    else:
+        try:
+            df = pd.read_csv(path)
+        except pd.errors.EmptyDataError:
+            raise ConfigError(f"population file {str(path)!r} is empty") from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as e:
+            raise ConfigError(f"population file {str(path)!r} is not a readable CSV: "
+                             f"{str(e).splitlines()[0]}") from None
+    return validate(df, required, source=str(path))
+
+
+def _ordered(df: pd.DataFrame) -> pd.DataFrame:
+    fixed = [c for c in POPULATION_COLUMNS if c in df.columns]
+    params = [c for c in param_columns(df) if c not in fixed]
+    rest = [c for c in df.columns if c not in fixed and c not in params]
+    return df[fixed + params + rest]
+
+
+def write_population(df: pd.DataFrame, path: str | PathLike,
+                     required: Sequence[str] = REQUIRED_COLUMNS) -> Path:
+    """Validate and write a population table; the format follows the suffix (.csv, .csv.gz,
+    .parquet). Fixed columns come first, then the parameter columns, then metadata. Parent
+    folders are created. Returns the path written.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    df = _ordered(validate(df, required, source=str(path)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        _need_pyarrow(path, "writing")
+        df.to_parquet(path, index=False)
+    else:
+        df.to_csv(path, index=False)
+    return path
+
+
+def _space_names(space: str) -> tuple[str, ...] | None:
+    from ..spaces import get_space
+    try:
+        return get_space(space).names
+    except (ValueError, KeyError):
+        return None
+
+
+def param_columns(df: pd.DataFrame) -> list[str]:
+    """The sampled-parameter columns of a population table, in the spaces' parameter order.
+
+    For registered spaces (the ``space`` column) these are the space's parameter names present in
+    the table (the union over spaces, first-seen order). For unknown spaces, or without a ``space``
+    column, they are the numeric columns that are neither fixed (:data:`POPULATION_COLUMNS`) nor
+    known metadata (:data:`META_COLUMNS`).
+    """
+    out: list[str] = []
+    fallback = "space" not in df.columns
+    if not fallback:
+        for name in pd.unique(df["space"].astype(str)):
+            names = _space_names(name)
+            if names is None:
+                fallback = True
+                continue
+            out += [n for n in names if n in df.columns and n not in out]
+    if fallback:
+        skip = set(POPULATION_COLUMNS) | set(META_COLUMNS)
+        out += [c for c in df.columns if c not in skip and c not in out
+                and pd.api.types.is_numeric_dtype(df[c])]
+    return out
+
+
+def configs(df: pd.DataFrame) -> list[NetConfig]:
+    """The rows' NetConfigs (from the ``config`` JSON column), in row order."""
+    if "config" not in df.columns:
+        raise ConfigError("population has no 'config' column (NetConfig JSON per row)")
+    out = []
+    for i, text in enumerate(df["config"]):
+        try:
+            out.append(NetConfig.from_json(str(text)))
+        except ValueError as e:
+            raise ConfigError(f"row {i}: config is not a valid NetConfig: {e}") from None
+    return out
+
+
+def from_samples(space: str, samples: Iterable[Any], error: Iterable[float] | float | None = None,
+                 status: Iterable[str] | str = "ok", **meta: Any) -> pd.DataFrame:
+    """A population DataFrame from :class:`~regnet_space.spaces.Sample` objects.
+
+    ``error`` (one per sample, a scalar, or None for NaN) and ``status`` fill the result columns;
+    ``meta`` adds constant or per-row metadata columns.
+    """
+    samples = list(samples)
+    n = len(samples)
+    rows = []
+    for s in samples:
+        row = {"space": space, "config": s.config.to_json(), "flops": int(s.flops),
+               "params": int(s.params), "acts": int(s.acts)}
+        row.update({k: (v.item() if hasattr(v, "item") else v) for k, v in s.values.items()})
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=None if rows else list(POPULATION_COLUMNS))
+    if error is None:
+        df["error"] = np.nan
+    else:
+        df["error"] = np.broadcast_to(np.asarray(error, dtype=float), (n,)).copy()
+    df["status"] = [status] * n if isinstance(status, str) else list(status)
+    for k, v in meta.items():
+        df[k] = v
+    return _ordered(df)

@@ -1,0 +1,25 @@
+"""The bench room: benchmark search algorithms on a trained population (a tabular oracle).
+
+Modules: :mod:`.oracle` (how a proposal is answered from the table), :mod:`.metrics` (regret,
+evaluations to the top, intervals, ranks), :mod:`.runs` (searches, many seeds, the results),
+:mod:`.outputs` (figures and CSV files).
+
+Example:
+    >>> from regnet_space.spaces import get_space
+    >>> space = get_space("regnetx", resolution=32, in_channels=3, num_classes=10)
+    >>> oracle = TabularOracle.from_table(synthetic_population(space, 200, seed=0, flops="2M:20M"))
+    >>> run_benchmark(oracle, ["random", "design"], seeds=2, budget=8).summary()["algo"].tolist()
+    ['random', 'design']
+"""
+
+from .metrics import evals_to_threshold, mean_ci, mean_ranks, normalized_regret, top_threshold
+from .oracle import KINDS, TabularOracle, normalize_values, space_from_table, synthetic_population
+from .outputs import plot_curves, write_outputs
+from .runs import (ALGORITHMS, DEFAULT_ALGORITHMS, BenchResult, make_sampler, parse_algorithms,
+                   run_benchmark, run_search, sampler_seed)
+
+__all__ = ["ALGORITHMS", "BenchResult", "DEFAULT_ALGORITHMS", "KINDS", "TabularOracle",
+           "evals_to_threshold", "make_sampler", "mean_ci", "mean_ranks", "normalize_values",
+           "normalized_regret", "parse_algorithms", "plot_curves", "run_benchmark", "run_search",
+           "sampler_seed", "space_from_table", "synthetic_population", "top_threshold",
+           "write_outputs"]

@@ -1,0 +1,84 @@
+"""``regnet-space bench-search``: benchmark Optuna samplers against a population table."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    from ..bench.runs import ALGORITHMS, DEFAULT_ALGORITHMS
+
+    p = sub.add_parser(
+        "bench-search", help="benchmark search algorithms on a population table (tabular oracle)",
+        description="Run Optuna samplers against a tabular oracle built from a population table: "
+                    "a proposed configuration is answered with the table's error (exact match, "
+                    "else the same architecture, else the nearest row in the normalized parameter "
+                    "space, counted as a surrogate answer; infeasible proposals get the worst "
+                    "error in the table). Writes best-so-far and regret curves (PNG, mean and "
+                    "95% CI over seeds), summary.csv, curves.csv and traces.csv, and prints the "
+                    "summary.",
+    )
+    p.add_argument("--table", required=True, metavar="POP",
+                   help="population table (.csv, .csv.gz, .parquet); only status ok rows are used")
+    p.add_argument("--algos", default=",".join(DEFAULT_ALGORITHMS),
+                   help=f"comma-separated algorithms, from: {', '.join(ALGORITHMS)} (default: "
+                        f"{','.join(DEFAULT_ALGORITHMS)}; gp is very slow on a CPU)")
+    p.add_argument("--seeds", type=int, default=20,
+                   help="searches per algorithm, seeds 0..N-1 (default 20)")
+    p.add_argument("--budget", type=int, default=64, help="evaluations per search (default 64)")
+    p.add_argument("--out", default="out/bench-search",
+                   help="output folder (default: out/bench-search)")
+    p.add_argument("--space", default=None,
+                   help="design space of the table (default: the table's space column)")
+    p.add_argument("--flops", default=None, metavar="LO:HI",
+                   help="feasible flops range, e.g. 360M:400M (default: the range of the "
+                        "table's ok rows)")
+    p.add_argument("--top", type=float, default=0.05,
+                   help="fraction defining the population's top for evaluations-to-top "
+                        "(default 0.05)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="worker processes (default 1; results do not depend on it)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import sys
+
+    from ..errors import require
+    from .common import UsageError
+
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    if args.budget < 2:
+        raise UsageError(f"--budget must be >= 2, got {args.budget}")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    if not 0 < args.top <= 1:
+        raise UsageError(f"--top must be a fraction in (0, 1], got {args.top}")
+    from ..bench.runs import parse_algorithms
+
+    algos = parse_algorithms(args.algos)  # a bad name fails before the table is read
+    require("optuna", pip="'regnet-space[optuna]'", purpose="bench-search")
+    from ..bench.oracle import TabularOracle
+    from ..bench.outputs import write_outputs
+    from ..bench.runs import run_benchmark
+
+    oracle = TabularOracle.from_table(args.table, args.space, flops=args.flops)
+    print(f"oracle: {oracle.describe()}")
+    total = len(algos) * args.seeds
+    done = [0]
+
+    def progress(algo: str, seed: int, sec: float) -> None:
+        done[0] += 1
+        if not args.quiet:
+            print(f"[{done[0]}/{total}] {algo} seed {seed}: {sec:.2f} s", file=sys.stderr,
+                  flush=True)
+
+    result = run_benchmark(oracle, algos, seeds=args.seeds, budget=args.budget, top=args.top,
+                           jobs=args.jobs, progress=progress)
+    paths = write_outputs(result, args.out)
+    print(f"{len(algos)} algorithms x {args.seeds} seeds x {args.budget} evaluations; "
+          f"top {args.top * 100:g}% threshold {result.threshold:.4g}, population min "
+          f"{result.pop_min:.4g}, median {result.pop_median:.4g}")
+    print(result.format_summary())
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0

@@ -1,0 +1,99 @@
+"""Pieces several commands share: input presets, reading a config, usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+#: Input presets: (resolution, in_channels, num_classes). The paper's numbers are ImageNet's.
+INPUTS = {"imagenet": (224, 3, 1000), "fashion-mnist": (28, 1, 10), "cifar10": (32, 3, 10)}
+
+
+class UsageError(ConfigError):
+    """Bad command-line input: printed as one line, exit code 2."""
+
+
+def add_input_options(p: argparse.ArgumentParser) -> None:
+    """--input / --resolution / --in-channels / --num-classes / --stem."""
+    p.add_argument("--input", choices=sorted(INPUTS), default="imagenet",
+                   help="input preset: resolution, channels and classes (default imagenet: "
+                   "224, 3, 1000)")
+    p.add_argument("--resolution", type=int, help="input resolution (overrides --input); below "
+                   "64 the small-image stem is used unless --stem says otherwise")
+    p.add_argument("--in-channels", type=int, help="input channels (overrides --input)")
+    p.add_argument("--num-classes", type=int, help="classes (overrides --input)")
+    p.add_argument("--stem", choices=["imagenet", "resnet", "small"], help="stem type")
+
+
+def input_from_options(args) -> tuple[int, int, int]:
+    res, ch, nc = INPUTS[args.input]
+    res = args.resolution if args.resolution is not None else res
+    ch = args.in_channels if args.in_channels is not None else ch
+    nc = args.num_classes if args.num_classes is not None else nc
+    for name, v in (("--resolution", res), ("--in-channels", ch), ("--num-classes", nc)):
+        if v < 1:
+            raise UsageError(f"{name} must be >= 1, got {v}")
+    return res, ch, nc
+
+
+def input_given(args) -> bool:
+    return args.input != "imagenet" or any(
+        v is not None for v in (args.resolution, args.in_channels, args.num_classes, args.stem))
+
+
+def load_configs(name_or_path: str) -> list:
+    """Every NetConfig a zoo name or JSON file holds: a NetConfig, an object with a "config"
+    key, or a list of them (what ``sample --json`` prints)."""
+    from ..config import NetConfig
+    from ..zoo import get_config, model_names
+
+    path = Path(name_or_path)
+    if path.suffix == ".json" or path.exists():
+        if not path.is_file():
+            raise UsageError(f"no such config file: {path}")
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise UsageError(f"{path} is not valid JSON: {e}") from None
+        items = data if isinstance(data, list) else [data]
+        if not items:
+            raise UsageError(f"{path} holds an empty list")
+        out = []
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and "config" in item:
+                item = item["config"]
+            try:
+                out.append(NetConfig.from_dict(item))
+            except ConfigError as e:
+                where = f"{path} (model {i})" if len(items) > 1 else str(path)
+                raise UsageError(f"{where}: {e}") from None
+        return out
+    try:
+        return [get_config(name_or_path)]
+    except ConfigError:
+        raise UsageError(f"{name_or_path!r} is neither a config JSON file nor a known model; "
+                         f"known models: {', '.join(model_names())}") from None
+
+
+def shell_command(*argv: Any) -> str:
+    """A command line a user can paste into a shell (every token quoted as needed).
+
+    Example:
+        >>> shell_command("regnet-space", "export", "--study", "my study")
+        "regnet-space export --study 'my study'"
+    """
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def positive(name: str, value: int | None, minimum: int = 1) -> None:
+    if value is not None and value < minimum:
+        raise UsageError(f"{name} must be >= {minimum}, got {value}")
+
+
+__all__ = ["INPUTS", "UsageError", "add_input_options", "input_from_options", "load_configs",
+           "positive", "shell_command"]

@@ -1,0 +1,95 @@
+"""``regnet-space nni-config``: an NNI experiment (search space + config.yml) for ``nnictl create``."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .common import UsageError, positive, shell_command
+from .sample import add_budget_options
+
+_DURATION = re.compile(r"^\d+(\.\d+)?[smhd]$")
+
+
+def _trial_input(args) -> tuple[int, int, int]:
+    """(resolution, channels, classes) the trials train at (loads the data set once if needed)."""
+    from ..training.options import data_options
+
+    data = data_options(args).load()
+    return data.resolution, data.in_channels, data.num_classes
+
+
+def run(args) -> int:
+    from ..budget import Budget
+    from ..errors import BudgetError
+    from ..search.nni import ExperimentSpec, canonical_tuner, write_experiment
+    from ..spaces import get_space
+    from ..training.options import option_tokens, settings_from_options
+
+    tuner = canonical_tuner(args.tuner)
+    get_space(args.space, block=args.block)  # an unknown space fails first
+    budget = Budget.parse(args.flops, args.params, args.acts)
+    positive("--trials", args.trials)
+    positive("--concurrency", args.concurrency)
+    positive("--population-size", args.population_size)
+    positive("--gpus", args.gpus, 0)
+    if args.max_duration is not None and not _DURATION.match(args.max_duration):
+        raise UsageError(f"--max-duration must be a number with a unit s, m, h or d (e.g. 90m, "
+                         f"2h), got {args.max_duration!r}")
+    out = Path(args.out)
+    if any(c in str(out) for c in "\n\r\t\0") or any(ord(c) < 32 for c in str(out)):
+        raise UsageError(f"--out must not contain control characters, got {str(out)!r}")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
+    if (out / "config.yml").exists() and not args.force:
+        raise UsageError(f"{out / 'config.yml'} exists; pass --force to overwrite it")
+    settings_from_options(args)  # validates the recipe options the trials will get
+    res, ch, nc = _trial_input(args)
+    space = get_space(args.space, block=args.block, resolution=res, in_channels=ch, num_classes=nc)
+    spec = ExperimentSpec(space=space, budget=budget, tuner=tuner, trials=args.trials,
+                          concurrency=args.concurrency, seed=args.tuner_seed,
+                          trial_args=option_tokens(args), experiment_name=args.experiment_name,
+                          experiment_dir=args.experiment_dir, population_size=args.population_size,
+                          max_duration=args.max_duration, gpus=args.gpus)
+    try:
+        paths = write_experiment(spec, out)
+    except BudgetError as e:
+        raise UsageError(f"the budget cannot be met: {e}") from None
+    print(f"wrote {paths['search_space']} and {paths['config']} ({space.name} at {res}px, "
+          f"{budget.describe()}, tuner {tuner}, {args.trials} trials x {args.concurrency})")
+    print("start: " + shell_command("nnictl", "create", "--config", paths["config"].resolve(),
+                                    "--port", "8080"))
+    return 0
+
+
+def register(sub) -> None:
+    from ..search.nni import TUNERS
+    from ..training.options import add_options
+
+    p = sub.add_parser(
+        "nni-config", help="write an NNI experiment (search space + config.yml) for nnictl create",
+        description="Write search_space.json and a v2 config.yml for `nnictl create --config "
+        "DIR/config.yml`. Each trial decodes its parameters to a network, checks the budget "
+        "(an infeasible sample is reported at once, untrained), trains it with the brief recipe "
+        "and reports per-epoch and final test error. Data and recipe options are passed on to "
+        "the trials.")
+    p.add_argument("--space", required=True, help="design space (see `regnet-space spaces`)")
+    add_budget_options(p)
+    p.add_argument("--block", help="block type override: X, Y, R, V, VR")
+    p.add_argument("--tuner", default="TPE", help=f"{', '.join(TUNERS)} (design: the paper's "
+                   "distribution with exact budget rejection); default TPE")
+    p.add_argument("--trials", type=int, default=50, help="maxTrialNumber (default 50)")
+    p.add_argument("--concurrency", type=int, default=1, help="trialConcurrency (default 1)")
+    p.add_argument("--out", required=True, help="folder for search_space.json and config.yml")
+    p.add_argument("--tuner-seed", type=int, default=0, help="tuner seed (default 0)")
+    p.add_argument("--population-size", type=int,
+                   help="Evolution's population (default max(2 x concurrency, min(32, trials/2)))")
+    p.add_argument("--experiment-name", help="experimentName (default SPACE-TUNER)")
+    p.add_argument("--experiment-dir", help="experimentWorkingDirectory (default NNI's "
+                   "~/nni-experiments)")
+    p.add_argument("--max-duration", help="maxExperimentDuration, e.g. 2h")
+    p.add_argument("--gpus", type=int, default=0, help="trialGpuNumber (default 0: trials use "
+                   "the CPU, or a GPU they find themselves)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config.yml")
+    add_options(p)
+    p.set_defaults(func=run)

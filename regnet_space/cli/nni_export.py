@@ -1,0 +1,37 @@
+"""``regnet-space nni-export``: an NNI experiment's results as a population table."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run(args) -> int:
+    from ..analysis.table import write_population
+    from ..search.nni import export_population
+
+    df = export_population(args.experiment_id, args.experiment_dir)
+    path = write_population(df, args.out)
+    counts = df["status"].value_counts().to_dict() if len(df) else {}
+    parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    running = df.attrs.get("running", 0)
+    extra = f"; {running} still running, left out" if running else ""
+    print(f"wrote {len(df)} rows ({parts or 'none'}{extra}) to {path}")
+    if "consistent" in df and (df["consistent"] == False).any():  # noqa: E712
+        bad = df.loc[df["consistent"] == False, "parameter_id"].tolist()  # noqa: E712
+        print(f"warning: parameter ids {bad}: the echoed configuration differs from the "
+              f"parameters joined by id; the echoed one was kept", file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "nni-export", help="an NNI experiment's results as a population table",
+        description="Read an NNI experiment's sqlite database (running or stopped) and write the "
+        "population table. Results are joined to parameters by parameter id (NNI 3.0 pairs them "
+        "wrongly under concurrency, nni#5726), and the configuration each trial echoed is "
+        "checked against them.")
+    p.add_argument("experiment_id", help="NNI experiment id")
+    p.add_argument("--out", required=True, help="output table (.csv, .csv.gz or .parquet)")
+    p.add_argument("--experiment-dir", help="the experiment's experimentWorkingDirectory "
+                   "(default ~/nni-experiments), or the experiment's own folder")
+    p.set_defaults(func=run)

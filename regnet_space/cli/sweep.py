@@ -1,0 +1,140 @@
+"""``regnet-space sweep``: a persistent, resumable, multi-worker Optuna study of a design space.
+
+    regnet-space sweep --space regnetx --flops 2M:5M --n 100 --sampler tpe
+
+The study lives in ``--storage`` (default ``sqlite:///regnet-space.db`` in the working
+directory). Rerunning the same command resumes it: finished trials are kept, a trial whose worker
+died is retried with the same parameters, and ``--n`` is the study's total. Several workers
+(processes, or machines with ``--storage postgresql://...``) can run the same command at once.
+The complexity budget is counted at the data's resolution (28x28 for Fashion-MNIST).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import UsageError, positive, shell_command
+from .sample import add_budget_options
+
+DEFAULT_STORAGE = "sqlite:///regnet-space.db"
+#: Data-description keys that must match when a sweep resumes a study.
+DATA_KEYS = ("name", "resolution", "in_channels", "num_classes", "train_size", "val_size",
+             "test_size", "eval_split", "seed", "flip", "crop_pad")
+PROBE_DRAWS = 500_000
+
+
+def _pruner(name: str):
+    import optuna
+
+    key = (name or "none").lower()
+    if key == "none":
+        return optuna.pruners.NopPruner()
+    if key == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    if key == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    raise UsageError(f"unknown pruner {name!r}; choose none, median or hyperband")
+
+
+def run(args: argparse.Namespace) -> int:
+    import optuna
+
+    from ..budget import Budget
+    from ..errors import BudgetError
+    from ..search import optuna as so
+    from ..search.registry import get_searcher
+    from ..spaces import get_space
+    from ..training.options import data_options, settings_from_options
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    positive("--n", args.n)
+    positive("--max-retry", args.max_retry, 0)
+    positive("--max-failures", args.max_failures)
+    positive("--heartbeat", args.heartbeat)
+    positive("--grace", args.grace)
+    budget = Budget.parse(args.flops, args.params, args.acts)
+    searcher = get_searcher(args.sampler, "optuna")
+    seed = args.sampler_seed if args.sampler_seed is not None else (
+        args.seed if args.seed is not None else 0)
+    get_space(args.space)  # an unknown space fails before any data is loaded
+    settings = settings_from_options(args)
+    storage = so.open_storage(args.storage, heartbeat=args.heartbeat, grace=args.grace,
+                              retry=args.max_retry)  # a bad URL fails before loading data
+    data = data_options(args).load()
+    space = get_space(args.space, resolution=data.resolution, in_channels=data.in_channels,
+                      num_classes=data.num_classes)
+    try:  # an impossible budget fails here, before any study is created or touched
+        space.sample_arrays(1, seed=0, budget=budget, max_draws=PROBE_DRAWS)
+    except BudgetError as e:
+        raise UsageError(str(e)) from None
+    sampler = so.make_sampler(searcher.name, space, budget, seed=seed)
+    ddict = data.describe()
+    meta = so.study_meta(space, budget, searcher.name, seed,
+                         data={k: ddict.get(k) for k in DATA_KEYS}, settings=settings.recipe())
+    meta["settings_full"] = settings.to_dict()
+    name = args.study or so.default_study_name(space, budget)
+    study = so.open_study(storage, name, meta, sampler, pruner=_pruner(args.pruner))
+    fn = so.objective(space, data, settings, budget=budget, prune=args.pruner != "none")
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    print(f"study {name!r} in {so.redact(so.normalize_storage(args.storage))}: {space.name} at "
+          f"{space.resolution}px, {budget.describe()}, sampler {searcher.name}, {args.n} trials "
+          f"in total", file=sys.stderr)
+    print(f"{settings.describe()}; threads {settings.threads or 'all cores'}", file=sys.stderr)
+    try:
+        s = so.run_worker(study, fn, args.n, progress=progress,
+                          grace=args.grace or 4 * args.heartbeat, max_failures=args.max_failures,
+                          heartbeat=args.heartbeat, retry=args.max_retry)
+    except so.TooManyFailures as e:
+        print(f"regnet-space sweep: {e}", file=sys.stderr)
+        return 1
+    best = "-" if s["best_error"] is None else f"{s['best_error']:.4f}"
+    print(f"{name}: {s['finished']} finished (ok {s['ok']}, infeasible {s['infeasible']}, "
+          f"pruned {s['pruned']}); failed {s['failed']}, retried {s['dead']}; best error {best}")
+    if s["ok"]:
+        bt = study.best_trial
+        print(f"best trial {bt.number}: {bt.user_attrs.get('config')}")
+    print("export: " + shell_command("regnet-space", "export", "--storage",
+                                     so.redact(so.normalize_storage(args.storage)), "--study",
+                                     name, "--out", "pop.csv"), file=sys.stderr)
+    return 0
+
+
+def register(sub) -> None:
+    from ..search.registry import searcher_names
+    from ..training.options import add_options
+
+    p = sub.add_parser(
+        "sweep", help="run (or resume) an Optuna study of a design space under a budget",
+        description="Train configurations of a design space under a complexity budget in a "
+        "persistent Optuna study. Rerunning the same command resumes the study; several workers "
+        "(terminals or machines) may run it at once on one storage.")
+    g = p.add_argument_group("search")
+    g.add_argument("--space", default="regnetx", help="design space (see `regnet-space spaces`)")
+    add_budget_options(g, what="budget at the data's resolution")
+    g.add_argument("--n", type=int, default=100, help="trials in the study in total, over all "
+                   "workers and restarts (default 100); infeasible ones count")
+    g.add_argument("--sampler", default="design", help="design (the paper's distribution with "
+                   "exact budget rejection; default) or one of Optuna's: "
+                   + ", ".join(n for n in searcher_names("optuna") if n != "design"))
+    g.add_argument("--sampler-seed", type=int, help="sampler seed (default: --seed, else 0)")
+    g.add_argument("--pruner", default="none", help="none (default), median or hyperband: "
+                   "stop poor trials early (their errors are then not comparable)")
+    s = p.add_argument_group("storage")
+    s.add_argument("--storage", default=DEFAULT_STORAGE, help="sqlite:///file.db (default "
+                   f"{DEFAULT_STORAGE}), postgresql://user:password@host/db, or journal:FILE")
+    s.add_argument("--study", help="study name (default: from the space and budget)")
+    s.add_argument("--heartbeat", type=int, default=30, help="seconds between a running trial's "
+                   "heartbeats (default 30)")
+    s.add_argument("--grace", type=int, help="a running trial without heartbeat for this long "
+                   "is retried (default 4 x heartbeat); dead workers on this host are detected "
+                   "at once")
+    s.add_argument("--max-retry", type=int, default=3, help="retries of a dead worker's trial "
+                   "(default 3)")
+    s.add_argument("--max-failures", type=int, default=20, help="stop this worker after this "
+                   "many failed evaluations (default 20)")
+    s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: when stderr is a terminal; otherwise a line per "
+                   "trial)")
+    add_options(p)
+    p.set_defaults(func=run)

@@ -1,1 +1,0 @@
-"""Subcommands of ``regnet-space``; each module registers its parsers (see ``regnet_space.cli``)."""

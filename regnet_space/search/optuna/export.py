@@ -1,0 +1,96 @@
+"""A study as a population table (see :mod:`regnet_space.analysis.table`).
+
+Example:
+    >>> import optuna
+    >>> from regnet_space.search.optuna import DesignSpaceSampler, objective
+    >>> from regnet_space.spaces import get_space
+    >>> space = get_space("anynetx_a", resolution=28, in_channels=1, num_classes=10)
+    >>> study = optuna.create_study(sampler=DesignSpaceSampler(space, flops="2M:5M", seed=0))
+    >>> study.optimize(objective(space, budget="2M:5M", evaluate=lambda cfg, **kw: 0.25), n_trials=2)
+    >>> export_population(study, space)[["error", "status"]].values.tolist()
+    [[0.25, 'ok'], [0.25, 'ok']]
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import optuna
+from optuna.trial import TrialState
+
+from ...spaces import DesignSpace, get_space
+from .encoding import decode_params
+from .storage import META_KEY
+
+# ------------------------------------------------------------------------------ export
+def export_population(study: optuna.Study, space: DesignSpace | None = None):
+    """The study as a population table (see :mod:`regnet_space.table`): one row per trial that
+    counts (COMPLETE, PRUNED, and evaluation failures); retried dead-worker trials and surplus
+    trials are left out, since their configuration appears in another row or was never evaluated.
+
+    Columns: ``space, config, flops, params, acts, error`` (test top-1 error as a fraction, NaN
+    unless ``status == "ok"``), ``status`` (ok / infeasible / pruned / failed), one column per
+    sampled parameter (effective values), then ``feasible``, ``trial``, ``sampler``, ``study``,
+    ``seed``, ``epochs``, ``dataset``, ``time_s``, ``train_time_s``, ``value`` (the Optuna
+    objective), ``datetime``, ``worker``, ``message``.
+    """
+    import pandas as pd
+
+    meta = study.user_attrs.get(META_KEY, {}) or {}
+    if space is None and meta.get("space"):
+        space = get_space(meta["space"], resolution=meta.get("resolution"),
+                          in_channels=meta.get("in_channels"), num_classes=meta.get("num_classes"),
+                          stem=meta.get("stem"), block=meta.get("block"))
+    settings = meta.get("settings") or {}
+    data = meta.get("data") or {}
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        status = t.user_attrs.get("status")
+        if t.state == TrialState.COMPLETE:
+            status = "infeasible" if status == "infeasible" else "ok"
+        elif t.state == TrialState.PRUNED:
+            status = "pruned"
+        elif t.state == TrialState.FAIL and status == "failed":
+            status = "failed"
+        else:
+            continue
+        values = t.user_attrs.get("values")
+        if values is None and space is not None:
+            try:
+                values = decode_params(space, t.params)
+            except ValueError:
+                values = {}
+        values = values or {}
+        config = t.user_attrs.get("config")
+        flops, params, acts = (t.user_attrs.get(k) for k in ("flops", "params", "acts"))
+        if space is not None and values and (config is None or flops is None):
+            try:
+                cfg = space.decode(values)
+                from .complexity import complexity
+                cx = complexity(cfg)
+                config = config or cfg.to_json()
+                flops, params, acts = cx.flops, cx.params, cx.acts
+            except ValueError:
+                pass
+        err = t.value if (status == "ok" and t.value is not None) else float("nan")
+        row = {"space": meta.get("space", getattr(space, "name", "")), "config": config,
+               "flops": flops, "params": params, "acts": acts, "error": err,
+               "status": status}
+        row.update(values)
+        row.update({
+            "feasible": t.user_attrs.get("feasible", status != "infeasible"),
+            "trial": t.number, "sampler": meta.get("sampler"), "study": study.study_name,
+            "seed": meta.get("seed"),
+            "epochs": settings.get("epochs") if isinstance(settings, Mapping) else None,
+            "dataset": data.get("name") if isinstance(data, Mapping) else data,
+            "time_s": t.user_attrs.get("time_s"),
+            "train_time_s": t.user_attrs.get("train_time_s", t.user_attrs.get("train_time")),
+            "value": t.value, "datetime": t.datetime_start.isoformat() if t.datetime_start else None,
+            "worker": t.user_attrs.get("worker"), "message": t.user_attrs.get("message"),
+        })
+        rows.append(row)
+    cols = ["space", "config", "flops", "params", "acts", "error", "status"]
+    df = pd.DataFrame(rows)
+    if df.empty:
+        df = pd.DataFrame(columns=cols)
+    return df
