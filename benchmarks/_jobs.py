@@ -59,11 +59,17 @@ def _run(job: dict) -> dict:
     }
 
 
-def done_keys(path: Path) -> set[str]:
-    if not path.is_file():
-        return set()
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a results CSV (a missing header line is tolerated)."""
+    if not Path(path).is_file():
+        return []
     with open(path, newline="") as f:
-        return {row["key"] for row in csv.DictReader(f)}
+        rows = list(csv.DictReader(f, fieldnames=FIELDS))
+    return [r for r in rows if r["key"] != "key"]
+
+
+def done_keys(path: Path) -> set[str]:
+    return {row["key"] for row in read_rows(path)}
 
 
 def run_jobs(jobs: Iterable[dict], out: Path, workers: int = 2) -> None:
@@ -77,7 +83,7 @@ def run_jobs(jobs: Iterable[dict], out: Path, workers: int = 2) -> None:
     print(f"{out}: {len(have)} done, {len(todo)} to run on {workers} worker(s)", file=sys.stderr)
     if not todo:
         return
-    new = not out.is_file()
+    new = not out.is_file() or out.stat().st_size == 0
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     ctx = mp.get_context("spawn")
     with open(out, "a", newline="") as f, ctx.Pool(workers, maxtasksperchild=200) as pool:
@@ -94,7 +100,3 @@ def run_jobs(jobs: Iterable[dict], out: Path, workers: int = 2) -> None:
                 bar.write(f"{row['key']}: {row['status']} {row['error']} ({row['wall_time']} s)")
         bar.close()
 
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))

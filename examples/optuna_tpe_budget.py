@@ -31,8 +31,8 @@ import argparse
 import optuna
 
 from regnet_space.budget import Budget
-from regnet_space.data import load_data
-from regnet_space.evaluator import TrainSettings
+from regnet_space.training.data import load_data
+from regnet_space.training import TrainSettings
 from regnet_space.optuna_space import (enqueue_design_samples, make_sampler, objective,
                                        open_storage, open_study, run_worker, study_meta)
 from regnet_space.spaces import get_space

@@ -21,49 +21,73 @@ def parse_amount(text: str | float | int) -> int:
     Example:
         >>> parse_amount("3.2G"), parse_amount("360MF"), parse_amount(1e6)
         (3200000000, 360000000, 1000000)
+        >>> parse_amount("1e400")
+        Traceback (most recent call last):
+        ...
+        regnet_space.errors.ConfigError: cannot read '1e400' as an amount: it is not a finite number; use a number >= 0 with an optional K/M/G/T suffix, e.g. 400M or 3.2G
     """
-    if isinstance(text, (int, float, np.integer, np.floating)):
+    usage = "use a number >= 0 with an optional K/M/G/T suffix, e.g. 400M or 3.2G"
+    if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
         if not math.isfinite(float(text)) or text < 0:
             raise ConfigError(f"an amount must be a finite number >= 0, got {text}")
         return int(text)
     m = _NUM.match(str(text))
     if not m:
-        raise ConfigError(f"cannot read {text!r} as an amount: use a number with an optional "
-                         "K/M/G suffix, e.g. 400M or 3.2G")
-    return int(round(float(m.group(1)) * _SUFFIX[m.group(2).upper()]))
+        raise ConfigError(f"cannot read {text!r} as an amount: {usage}")
+    value = float(m.group(1)) * _SUFFIX[m.group(2).upper()]
+    if not math.isfinite(value):  # '1e400' reads as inf, which int() cannot hold
+        raise ConfigError(f"cannot read {text!r} as an amount: it is not a finite number; {usage}")
+    return int(round(value))
 
 
-def parse_range(text: Any) -> tuple[int | None, int | None] | None:
+def parse_range(text: Any, what: str = "range") -> tuple[int | None, int | None] | None:
     """'360M:400M' -> (360e6, 400e6); ':400M' or '400M' -> (None, 400e6); '360M:' -> (360e6, None).
 
-    Tuples and lists of two amounts (None for open) are accepted too.
+    Tuples and lists of two amounts (None for open) are accepted too. ``what`` names the range in
+    error messages (``flops``, ``params``...). A range whose high bound is 0 is refused: no
+    network has 0 flops, params or activations.
 
     Example:
         >>> parse_range("360M:400M")
         (360000000, 400000000)
+        >>> parse_range("0:0", "flops range")
+        Traceback (most recent call last):
+        ...
+        regnet_space.errors.ConfigError: flops range '0:0' is empty: its high bound is 0 and every network has more; give a high bound >= 1, e.g. 360M:400M
     """
     if text is None:
         return None
-    if isinstance(text, (tuple, list)):
-        if len(text) != 2:
-            raise ConfigError(f"a range needs two bounds (low, high), got {text!r}")
-        lo, hi = (None if t is None else parse_amount(t) for t in text)
-    elif isinstance(text, str) and ":" in text:
-        a, b = text.split(":", 1)
-        lo = parse_amount(a) if a.strip() else None
-        hi = parse_amount(b) if b.strip() else None
-    else:
-        lo, hi = None, parse_amount(text)
+    try:
+        if isinstance(text, (tuple, list)):
+            if len(text) != 2:
+                raise ConfigError(f"a range needs two bounds (low, high), got {text!r}")
+            lo, hi = (None if t is None else parse_amount(t) for t in text)
+        elif isinstance(text, str) and ":" in text:
+            a, b = text.split(":", 1)
+            lo = parse_amount(a) if a.strip() else None
+            hi = parse_amount(b) if b.strip() else None
+        else:
+            lo, hi = None, parse_amount(text)
+    except ConfigError as e:
+        raise ConfigError(f"{what} {text!r}: {e}") from None
     if lo is not None and hi is not None and lo > hi:
-        raise ConfigError(f"range {text!r} is empty: low {lo:,} > high {hi:,}")
+        raise ConfigError(f"{what} {text!r} is empty: low {lo:,} > high {hi:,}")
+    if hi is not None and hi < 1:
+        raise ConfigError(f"{what} {text!r} is empty: its high bound is 0 and every network has "
+                          "more; give a high bound >= 1, e.g. 360M:400M")
     return lo, hi
 
 
 def fmt_amount(x: float | None) -> str:
-    """Short human form: 399040872 -> '399.0M'."""
+    """Short human form of an amount (None -> '-').
+
+    Example:
+        >>> fmt_amount(399040872), fmt_amount(3.2e12), fmt_amount(None)
+        ('399.0M', '3.2T', '-')
+    """
     if x is None:
         return "-"
-    for s, k in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+    for s, k in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
         if abs(x) >= k:
             return f"{x / k:.1f}{s}"
     return f"{x:g}"
@@ -85,7 +109,8 @@ class Budget:
 
     @classmethod
     def parse(cls, flops: Any = None, params: Any = None, acts: Any = None) -> "Budget":
-        return cls(parse_range(flops), parse_range(params), parse_range(acts))
+        return cls(parse_range(flops, "flops range"), parse_range(params, "params range"),
+                   parse_range(acts, "acts range"))
 
     @property
     def is_empty(self) -> bool:

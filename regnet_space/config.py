@@ -38,11 +38,18 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     return value
 
 
-def _check_float(name: str, value: Any, low_exclusive: float = 0.0) -> float:
+def _number(name: str, value: Any) -> float:
+    # JSON configs must not pass "2" or true for a number: float() would accept both
+    if isinstance(value, (bool, str, bytes)):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
     try:
-        value = float(value)
-    except (TypeError, ValueError):
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
+
+
+def _check_float(name: str, value: Any, low_exclusive: float = 0.0) -> float:
+    value = _number(name, value)
     if not math.isfinite(value) or value <= low_exclusive:
         raise ConfigError(f"{name} must be a finite number > {low_exclusive}, got {value}")
     return value
@@ -93,6 +100,36 @@ class Stage:
         object.__setattr__(self, "b", int(b) if b.is_integer() else b)
         object.__setattr__(self, "g", _check_int("group width g", self.g, 1, 1 << 16))
 
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "a stage") -> "Stage":
+        """A Stage from a mapping with keys ``d``, ``w`` (required), ``s``, ``b``, ``g``; a
+        ConfigError naming ``where`` and the bad or missing keys otherwise.
+
+        Example:
+            >>> Stage.from_dict({"d": 2, "w": 64, "g": 16}).g
+            16
+            >>> Stage.from_dict({"d": 2, "width": 64}, where="stage 1")
+            Traceback (most recent call last):
+            ...
+            regnet_space.errors.ConfigError: stage 1: unknown key(s) ['width']; a stage takes d, w (required), s, b, g
+        """
+        if isinstance(data, Stage):
+            return data
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where} must be an object with keys d, w (required), s, b, g; "
+                              f"got {type(data).__name__} {data!r}")
+        allowed = "d, w (required), s, b, g"
+        extra = sorted(set(map(str, data)) - set(cls.__dataclass_fields__))
+        if extra:
+            raise ConfigError(f"{where}: unknown key(s) {extra}; a stage takes {allowed}")
+        missing = [k for k in ("d", "w") if k not in data]
+        if missing:
+            raise ConfigError(f"{where}: missing key(s) {missing}; a stage takes {allowed}")
+        try:
+            return cls(**{str(k): v for k, v in data.items()})
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
+
     @property
     def w_b(self) -> int:
         """Bottleneck width ``w / b`` (what the 3x3 group conv runs at)."""
@@ -142,15 +179,16 @@ class NetConfig:
         set_(self, "resolution", _check_int("resolution", self.resolution, 1, 1 << 14))
         if self.se_ratio is None:
             set_(self, "se_ratio", 0.25 if self.block == "Y" else 0.0)
-        se = float(self.se_ratio)
+        se = _number("se_ratio", self.se_ratio)
         if self.block == "Y" and not 0.0 < se <= 1.0:
             raise ConfigError(f"se_ratio must be in (0, 1] for Y blocks, got {se}")
         if self.block != "Y" and se != 0.0:
             raise ConfigError(f"se_ratio must be 0 for {self.block} blocks (SE is the Y block)")
         set_(self, "se_ratio", se)
-        if isinstance(self.stages, (str, bytes)) or not isinstance(self.stages, Iterable):
+        if isinstance(self.stages, (str, bytes, Mapping)) or not isinstance(self.stages, Iterable):
             raise ConfigError("stages must be a sequence of Stage (or dicts with d, w, s, b, g)")
-        stages = tuple(s if isinstance(s, Stage) else Stage(**dict(s)) for s in self.stages)
+        stages = tuple(Stage.from_dict(s, where=f"stage {i}")
+                       for i, s in enumerate(self.stages, 1))
         if not 1 <= len(stages) <= 16:
             raise ConfigError(f"stages must hold 1..16 stages, got {len(stages)}")
         set_(self, "stages", tuple(self._compatible(s) for s in stages))

@@ -77,6 +77,12 @@ def _resnet(depths, groups, b) -> NetConfig:
 
 
 def model_names() -> list[str]:
+    """Every named model: the RegNets (pycls names), then the ResNe(X)ts.
+
+    Example:
+        >>> model_names()[0], model_names()[-1]
+        ('RegNetX-200MF', 'resnext152_32x4d')
+    """
     return list(REGNETS) + list(_RESNETS)
 
 
@@ -89,8 +95,14 @@ def get_config(name: str, **net) -> NetConfig:
     Example:
         >>> get_config("regnety_008").block
         'Y'
+        >>> get_config("resnet50", resolution=32, num_classes=10).stem
+        'small'
     """
     key = _lookup(name)
+    unknown = sorted(set(net) - {"resolution", "in_channels", "num_classes", "stem"})
+    if unknown:
+        raise ConfigError(f"unknown input setting(s) {unknown} for {name}; allowed: resolution, "
+                          "in_channels, num_classes, stem")
     if key in REGNETS:
         block, p, _ = REGNETS[key]
         cfg = p.to_config(block)
@@ -103,7 +115,12 @@ def get_config(name: str, **net) -> NetConfig:
 
 
 def regnet_params(name: str) -> RegNetParams:
-    """(d, w0, wa, wm, g, b) of a named RegNet."""
+    """(d, w0, wa, wm, g, b) of a named RegNet; a ConfigError for another model.
+
+    Example:
+        >>> regnet_params("RegNetX-200MF").w0
+        24
+    """
     key = _lookup(name)
     if key not in REGNETS:
         raise ConfigError(f"{name} is not a RegNet; RegNets: {', '.join(REGNETS)}")
@@ -111,6 +128,12 @@ def regnet_params(name: str) -> RegNetParams:
 
 
 def timm_name(name: str) -> str:
+    """timm's name of a model (ResNe(X)ts keep theirs).
+
+    Example:
+        >>> timm_name("RegNetY-800MF")
+        'regnety_008'
+    """
     key = _lookup(name)
     return REGNETS[key][2] if key in REGNETS else key
 

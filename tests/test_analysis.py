@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from regnet_space.analysis import stats as an
+from regnet_space.errors import ConfigError
 from regnet_space.spaces import get_space
 from regnet_space.analysis.table import (POPULATION_COLUMNS, configs, from_samples, param_columns,
                                 read_population, write_population)
@@ -171,7 +172,7 @@ def _regnet_population(n=60, seed=0, flops="200M:1600M"):
     s = get_space("regnetx").sample(n, seed=seed, flops=flops)
     d = np.array([x.values["d"] for x in s], float)
     rng = np.random.default_rng(seed)
-    err = 30 + 0.5 * np.abs(d - 20) + rng.normal(0, 0.3, n)
+    err = 0.30 + 0.005 * np.abs(d - 20) + rng.normal(0, 0.003, n)   # fractions, as the contract
     return from_samples("regnetx", s, error=err)
 
 
@@ -238,7 +239,7 @@ def test_parquet_round_trip_and_without_pyarrow_says_use_csv(tmp_path, monkeypat
 
 def test_mixed_spaces_param_columns_and_derived_depth():
     a = get_space("anynetx_a").sample(5, seed=0, flops="360M:400M")
-    df = from_samples("anynetx_a", a, error=np.arange(5.0))
+    df = from_samples("anynetx_a", a, error=np.arange(5.0) / 10)
     cols = param_columns(df)
     assert cols[:4] == ["d1", "w1", "b1", "g1"] and len(cols) == 16
     depth = an.column_values(df, "d")       # AnyNetX has no d column: total depth is derived
@@ -255,3 +256,137 @@ def test_efit_table_regnet_fits_well():
     tab = an.efit_table(df)
     assert len(tab) == 6 and (tab["e_fit"] < 0.1).all()   # RegNets are quantized linear
     assert len(an.efit_table(df, max_models=2)) == 2
+
+
+# ------------------------------------------------------------------------------ errors are fractions
+def _table(errors, status="ok"):
+    n = len(errors)
+    return pd.DataFrame({"space": ["regnetx"] * n, "config": ["{}"] * n, "flops": [1] * n,
+                         "params": [1] * n, "acts": [1] * n, "error": errors,
+                         "status": [status] * n if isinstance(status, str) else status})
+
+
+def test_errors_outside_unit_interval_are_refused_with_the_rows():
+    with pytest.raises(ConfigError) as info:
+        read_population(_table([0.3, -3.0, 0.4, 1.5]))
+    msg = str(info.value)
+    assert "column 'error' must hold fractions in [0, 1]" in msg
+    assert "2 row(s) outside: data rows 1 = -3, 3 = 1.5" in msg
+    assert "percent" not in msg and "\n" not in msg
+
+
+def test_percent_errors_are_named_as_percents(tmp_path):
+    errors = [31.5, 28.0, 40.2, 35.0, 33.3, 29.9, 30.1, 32.0]
+    with pytest.raises(ConfigError, match=r"8 row\(s\) outside: data rows 0 = 31.5, 1 = 28, "
+                       r"2 = 40.2, 3 = 35, 4 = 33.3, \.\.\. \(3 more\); they look like "
+                       r"percents: divide by 100"):
+        read_population(_table(errors))
+    # a table of percents is refused on writing too, so no producer can store one
+    with pytest.raises(ConfigError, match="look like percents"):
+        write_population(_table(errors), tmp_path / "never_written.csv")
+    assert not (tmp_path / "never_written.csv").exists()
+    # one stray value among fractions is not called a unit slip
+    with pytest.raises(ConfigError) as info:
+        read_population(_table([0.3, 0.31, 45.0, 0.29]))
+    assert "data rows 2 = 45" in str(info.value) and "percent" not in str(info.value)
+
+
+def test_only_ok_rows_need_a_finite_error():
+    df = _table([0.3, np.nan, np.nan, 1.0, 0.0], ["ok", "failed", "pruned", "infeasible", "ok"])
+    back = read_population(df)
+    assert back["error"].isna().sum() == 2
+    with pytest.raises(ConfigError, match=r"1 row\(s\) with status 'ok' have no finite error "
+                       r"\(data rows 1 = nan\); mark them 'failed'"):
+        read_population(_table([0.3, np.nan]))
+    with pytest.raises(ConfigError, match="data rows 1 = -0.2"):    # a non-ok row is checked too
+        read_population(_table([0.3, -0.2], ["ok", "pruned"]))
+
+
+def test_range_check_reads_files_too(tmp_path):
+    _table([0.3, 130.0]).to_csv(tmp_path / "pop.csv", index=False)
+    with pytest.raises(ConfigError, match=r"pop\.csv: column 'error' must hold fractions"):
+        read_population(tmp_path / "pop.csv")
+
+
+# ------------------------------------------------------------------------------ EDF bands
+def test_edf_band_contains_the_edf_is_seeded_and_shrinks_with_n():
+    rng = np.random.default_rng(0)
+    small, large = rng.uniform(0.2, 0.4, 100), rng.uniform(0.2, 0.4, 1600)
+    b = an.edf_band(small, repeats=400, seed=3)
+    x, f = an.edf_steps(small)
+    np.testing.assert_array_equal(b.x, x)
+    np.testing.assert_allclose(b.f, f)     # just after each error, as edf_steps
+    assert np.all((b.low <= b.f + 1e-12) & (b.f <= b.high + 1e-12))
+    assert np.all((b.low >= 0) & (b.high <= 1))
+    again = an.edf_band(small, repeats=400, seed=3)
+    np.testing.assert_array_equal(b.low, again.low)
+    at = np.linspace(0.22, 0.38, 9)
+    w_small = an.edf_band(small, at, repeats=400).high - an.edf_band(small, at, repeats=400).low
+    band_large = an.edf_band(large, at, repeats=400)
+    w_large = band_large.high - band_large.low
+    assert np.all(w_large < w_small / 2)   # ~ 1/sqrt(n): a 16x larger sample, ~4x narrower
+    # the true CDF (uniform) lies inside the 95% band at (almost) every point
+    inside = (band_large.low <= (at - 0.2) / 0.2) & ((at - 0.2) / 0.2 <= band_large.high)
+    assert inside.sum() >= 8
+    # uniform weights are the plain EDF; describe is one line
+    np.testing.assert_allclose(an.edf_band(small, at, np.ones(100), repeats=50).low,
+                               an.edf_band(small, at, repeats=50).low)
+    assert "\n" not in b.describe() and "400 resamples" in b.describe()
+    with pytest.raises(ConfigError, match="level"):
+        an.edf_band(small, level=95)
+
+
+# ------------------------------------------------------------------------------ dominance
+def test_dominance_of_a_clearly_better_population():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.30, 0.02, 150), rng.normal(0.33, 0.02, 150)
+    d = an.edf_dominance(a, b, labels=("good", "bad"), repeats=500, seed=1)
+    assert d.verdict == "a_dominates" and d.dominates
+    assert d.frac_above > 0.9 and d.frac_below == 0
+    assert d.mean_diff_low <= d.mean_diff <= d.mean_diff_high < 0   # CI excludes 0
+    assert 0 < d.area_low <= d.area <= d.area_high
+    assert abs(d.mean_diff - (a.mean() - b.mean())) < 1e-12
+    assert 0 < d.lo < d.hi < 1
+    line = d.describe()
+    assert "\n" not in line and line.startswith("good vs bad: good dominates bad")
+    assert an.edf_dominance(a, b, repeats=500, seed=1) == an.edf_dominance(a, b, repeats=500,
+                                                                            seed=1)
+    rev = an.edf_dominance(b, a, repeats=500, seed=1)
+    assert rev.verdict == "b_dominates" and not rev.dominates and rev.mean_diff_low > 0
+    with pytest.raises(Exception):
+        d.verdict = "no_difference"   # frozen
+
+
+def test_dominance_of_identical_populations_is_none():
+    rng = np.random.default_rng(2)
+    a = rng.normal(0.30, 0.02, 150)
+    d = an.edf_dominance(a, a.copy(), repeats=500)
+    assert d.verdict == "no_difference" and not d.dominates
+    assert d.frac_above == d.frac_below == 0
+    assert d.mean_diff_low < 0 < d.mean_diff_high and d.area_low < 0 < d.area_high
+    assert "no significant difference" in d.describe()
+
+
+def test_dominance_crossing_and_weighted_and_pairwise():
+    rng = np.random.default_rng(3)
+    narrow, wide = rng.normal(0.31, 0.004, 300), rng.normal(0.31, 0.03, 300)
+    assert an.edf_dominance(narrow, wide, repeats=500).verdict == "crossing"
+    a, b = rng.normal(0.30, 0.02, 100), rng.normal(0.33, 0.02, 100)
+    w = rng.uniform(0.5, 1.0, 100)
+    assert an.edf_dominance(a, b, weights_a=w, weights_b=w, repeats=300).dominates
+    pops = {k: pd.DataFrame({"error": e, "status": "ok"}) for k, e in
+            (("P", a), ("Q", b), ("R", a))}
+    doms = an.pairwise_dominance(pops, repeats=300)
+    assert [(d.label_a, d.label_b, d.verdict) for d in doms] == [
+        ("P", "Q", "a_dominates"), ("P", "R", "no_difference"), ("Q", "R", "b_dominates")]
+
+
+# ------------------------------------------------------------------------------ efficiency bands
+def test_efficiency_bands_stay_inside_the_observed_errors():
+    e = np.array([0.0] * 5 + [1.0] * 5 + [0.02, 0.97])     # mean +- 2 std would leave [0, 1]
+    tab = an.efficiency_bootstrap(e, seed=0, rounds=5)
+    assert ((tab["mean"] - 2 * tab["std"]) < 0).any() and ((tab["mean"] + 2 * tab["std"]) > 1).any()
+    assert (tab["low"] >= 0).all() and (tab["high"] <= 1).all()
+    assert (tab["low"] <= tab["mean"]).all() and (tab["mean"] <= tab["high"]).all()
+    one = an.efficiency_bootstrap(e, ks=[12])      # one group: no spread, the band is the mean
+    assert one["low"].iloc[0] == one["mean"].iloc[0] == one["high"].iloc[0]

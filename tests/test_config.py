@@ -69,6 +69,16 @@ def test_construction_applies_compatibility():
     (dict(stages=[Stage(1, 8)], block="Y", se_ratio=2), r"se_ratio must be in \(0, 1\]"),
     (dict(stages=[]), "stages must hold 1..16 stages"),
     (dict(stages="abc"), "stages must be a sequence"),
+    (dict(stages={"d": 1, "w": 8}), "stages must be a sequence"),
+    (dict(stages=[{"d": 1, "w": 8, "colour": 2}]),
+     r"stage 1: unknown key\(s\) \['colour'\]; a stage takes d, w \(required\), s, b, g"),
+    (dict(stages=[{"d": 1, "w": 8}, {"w": 8}]), r"stage 2: missing key\(s\) \['d'\]"),
+    (dict(stages=[3]), "stage 1 must be an object with keys d, w"),
+    (dict(stages=[{"d": 1, "w": 8, "b": "2"}]), "stage 1: bottleneck ratio b must be a number"),
+    (dict(stages=[{"d": True, "w": 8}]), "stage 1: stage depth d must be an integer"),
+    (dict(stages=[Stage(1, 8)], block="Y", se_ratio="big"), "se_ratio must be a number"),
+    (dict(stages=[Stage(1, 8)], block="Y", se_ratio=float("nan")), "se_ratio must be in"),
+    (dict(stages=[Stage(1, 8)], stem_w=float("inf")), "stem_w must be an integer"),
 ])
 def test_bad_values_name_the_field(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -94,3 +104,24 @@ def test_with_input_switches_stem():
     assert (small.stem, small.resolution, small.in_channels, small.num_classes) == ("small", 28, 1, 10)
     assert small.with_input(224).stem == "imagenet"
     assert cfg.with_input(28, stem="imagenet").stem == "imagenet"
+
+
+def test_every_bad_json_config_is_a_config_error():
+    """Any JSON value in any field fails with a ConfigError (never a TypeError or KeyError)."""
+    from regnet_space.errors import ConfigError
+
+    values = [None, True, -1, 0, 1e400, "x", [], {}, [1], {"d": 1}]
+    base = {"stages": [{"d": 1, "w": 8}]}
+    for key in ("block", "stem", "stem_w", "se_ratio", "in_channels", "num_classes",
+                "resolution", "stages"):
+        for v in values:
+            try:
+                NetConfig.from_dict({**base, key: v})
+            except ConfigError:
+                pass
+    for key in ("d", "w", "s", "b", "g"):
+        for v in values:
+            try:
+                NetConfig.from_dict({"stages": [{"d": 1, "w": 8, key: v}]})
+            except ConfigError:
+                pass

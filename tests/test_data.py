@@ -4,6 +4,7 @@ splits, normalisation statistics and the vectorised on-device augmentation."""
 import gzip
 import pickle
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,12 @@ import pytest
 
 import torch
 
-from regnet_space.training.data import (DEBIAN_FASHION_MNIST, DataNotFoundError, augment, balanced_subset,
-                               batch_indices, canonical_name, from_tensors, load_data, read_idx)
+from regnet_space.errors import ConfigError, DataError
+from regnet_space.training.data import (DEBIAN_FASHION_MNIST, DataNotFoundError, augment,
+                                        balanced_subset, batch_indices, canonical_name,
+                                        from_tensors, load_data, read_idx)
+from regnet_space.training.datasets import (DATASETS, Dataset, Loaded, Request, get_dataset,
+                                            register, synthetic)
 
 HAVE_FMNIST = (DEBIAN_FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file()
 
@@ -85,8 +90,11 @@ def test_cifar10_python_batches(tmp_path):
         first = pickle.load(f, encoding="bytes")[b"data"][0]
     assert torch.equal(d.train.x[0, 1].flatten(), torch.from_numpy(first[1024:2048]))
     assert load_data(str(folder)).name == "cifar-10-batches-py"
-    d32 = load_data("cifar10", data_dir=tmp_path, resolution=16)  # found as a sub-folder
-    assert d32.resolution == 16 and d32.in_channels == 3
+    d16 = load_data("cifar10", data_dir=folder, resolution=16)
+    assert d16.resolution == 16 and d16.in_channels == 3
+    # pickles run code when loaded: only the folder named is read, never a folder below it
+    with pytest.raises(DataNotFoundError, match="did you mean .*cifar-10-batches-py"):
+        load_data("cifar10", data_dir=tmp_path)
 
 
 def test_image_folder_tree_resized(tmp_path):
@@ -167,3 +175,127 @@ def test_vectorised_crop_and_flip_match_a_per_sample_reference():
     assert torch.equal(plain, (x[idx].float() - dev.mean) / dev.std)
     order = batch_indices(10, 4, torch.Generator().manual_seed(0), torch.device("cpu"))
     assert order.shape == (2, 4) and len(set(order.flatten().tolist())) == 8
+
+
+def _write_cifar(folder: Path, n: int = 10) -> Path:
+    rng = np.random.default_rng(3)
+    folder.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"labels": [int(v) for v in rng.integers(0, 10, n)],
+                 b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8)}
+        with open(folder / name, "wb") as f:
+            pickle.dump(batch, f)
+    return folder
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda p: p.write_bytes(b"garbage, not gzip"), "cannot be read .*BadGzipFile"),
+    (lambda p: p.write_bytes(p.read_bytes()[:-9]), "cannot be read .*truncated"),
+    (lambda p: p.write_bytes(gzip.compress(b"\0\0\x08\x03\0\0")), "IDX header cut short"),
+    (lambda p: p.write_bytes(gzip.compress(gzip.decompress(p.read_bytes())[:-100])),
+     r"header says shape \(60, 28, 28\)"),
+    (lambda p: p.write_bytes(gzip.compress(b"\0\0\x07\x01\0\0\0\x01\0")), "unknown IDX data type"),
+])
+def test_damaged_idx_files_are_data_errors(fake_idx, damage, match):
+    damage(fake_idx / "train-images-idx3-ubyte.gz")
+    with pytest.raises(DataError, match=match) as e:
+        load_data("fashion-mnist", data_dir=fake_idx)
+    assert "\n" not in str(e.value) and "train-images" in str(e.value)
+
+
+def test_idx_files_that_disagree_are_data_errors(fake_idx):
+    _write_idx(fake_idx / "t10k-labels-idx1-ubyte.gz", np.arange(19) % 10)
+    with pytest.raises(DataError, match="20 test images but 19 labels"):
+        load_data("fashion-mnist", data_dir=fake_idx)
+    _write_idx(fake_idx / "t10k-labels-idx1-ubyte.gz", np.zeros((20, 2)))
+    with pytest.raises(DataError, match=r"labels must be integers of shape \(N,\)"):
+        load_data("fashion-mnist", data_dir=fake_idx)
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        read_idx(fake_idx / "nothing.gz")
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"not a pickle", "is not a CIFAR-10 python batch .*UnpicklingError"),
+    (pickle.dumps([1, 2, 3]), "a list, not a dict"),
+    (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8)}), "no labels entry"),
+    (pickle.dumps({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]}),
+     r"shape \(N, 3072\)"),
+    (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}), "expected 2 labels"),
+    (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": ["a", "b"]}),
+     "unreadable data or labels"),
+])
+def test_bad_cifar_batches_are_data_errors(tmp_path, content, match):
+    folder = _write_cifar(tmp_path / "cifar-10-batches-py")
+    (folder / "data_batch_3").write_bytes(content)
+    with pytest.raises(DataError, match=match) as e:
+        load_data("cifar10", data_dir=folder)
+    assert "\n" not in str(e.value)
+
+
+def test_cifar10_is_read_only_from_a_folder_named_explicitly(tmp_path, monkeypatch):
+    folder = _write_cifar(tmp_path / "cifar-10-batches-py")
+    monkeypatch.delenv("REGNET_SPACE_CIFAR10", raising=False)
+    monkeypatch.setenv("REGNET_SPACE_DATA", str(tmp_path))  # a data root is never searched
+    with pytest.raises(DataNotFoundError, match="read only from a folder you name"):
+        load_data("cifar10")
+    monkeypatch.setenv("REGNET_SPACE_CIFAR10", str(folder))
+    assert load_data("cifar10").source == str(folder)
+    monkeypatch.setenv("REGNET_SPACE_CIFAR10", str(tmp_path / "gone"))
+    with pytest.raises(DataNotFoundError, match=r"gone \(\$REGNET_SPACE_CIFAR10\) does not exist"):
+        load_data("cifar10")
+
+
+def test_named_locations_never_fall_back_to_the_default_copy(fake_idx, tmp_path, monkeypatch):
+    monkeypatch.delenv("REGNET_SPACE_DATA", raising=False)
+    monkeypatch.setenv("REGNET_SPACE_FASHION_MNIST", str(tmp_path / "typo"))
+    with pytest.raises(DataNotFoundError, match=r"typo \(\$REGNET_SPACE_FASHION_MNIST\) does not "
+                                                "exist. Install it with"):
+        load_data("fashion-mnist")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("REGNET_SPACE_FASHION_MNIST", str(empty))
+    with pytest.raises(DataNotFoundError, match="fashion-mnist not found; looked in: .*empty"):
+        load_data("fashion-mnist")
+    monkeypatch.delenv("REGNET_SPACE_FASHION_MNIST")
+    monkeypatch.setenv("REGNET_SPACE_DATA", str(tmp_path / "no-root"))
+    with pytest.raises(DataNotFoundError, match=r"no-root \(\$REGNET_SPACE_DATA\) does not exist"):
+        load_data("fashion-mnist")
+    monkeypatch.delenv("REGNET_SPACE_DATA")
+    file = fake_idx / "train-images-idx3-ubyte.gz"
+    with pytest.raises(DataNotFoundError, match=r"\(--data-dir\) is not a folder"):
+        load_data("fashion-mnist", data_dir=file)
+    with pytest.raises(DataNotFoundError, match="data folder .*missing does not exist"):
+        load_data(str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="name the folder once"):
+        load_data(str(fake_idx), data_dir=fake_idx)
+    # the data root is shared by several sets: a set missing under it is looked for by default
+    monkeypatch.setenv("REGNET_SPACE_DATA", str(empty))
+    monkeypatch.setitem(DATASETS, "fashion-mnist", replace(DATASETS["fashion-mnist"],
+                                                           default=fake_idx))
+    assert load_data("fashion-mnist").source == str(fake_idx)
+
+
+def test_a_new_data_set_is_one_registry_entry(tmp_path, monkeypatch):
+    def read(req: Request) -> Loaded:
+        toy = synthetic(12, 6, resolution=8, num_classes=3, seed=req.seed)
+        return Loaded(toy.train, toy.test, str(req.folder))
+
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "TOY").write_text("")
+    ds = register(Dataset("toy", ("toy-set",), read, flip=False, how="Make one with `toy init`.",
+                          env="REGNET_SPACE_TOY", subdirs=("toy",),
+                          detect=lambda f: (f / "TOY").is_file(), classes=("a", "b", "c")))
+    try:
+        assert get_dataset("TOY-SET") is ds
+        with pytest.raises(ConfigError, match="already registered"):
+            register(ds)
+        monkeypatch.setenv("REGNET_SPACE_DATA", str(tmp_path))
+        d = load_data("Toy-Set")
+        assert d.source == str(tmp_path / "toy") and d.classes == ("a", "b", "c") and not d.flip
+        monkeypatch.delenv("REGNET_SPACE_DATA")
+        with pytest.raises(DataNotFoundError, match="toy not found.*Make one with `toy init`"):
+            load_data("toy")
+        assert load_data(str(tmp_path / "toy")).name == "toy"   # recognised as a folder
+    finally:
+        DATASETS.pop("toy")
+    assert all(d.how or not d.needs_folder for d in DATASETS.values())

@@ -32,41 +32,55 @@ def nni_draws(ss: dict, n: int, seed: int = 0) -> list[dict]:
 
 
 @pytest.mark.parametrize("name", space_names())
-def test_search_space_is_generated_from_params(name):
-    space = get_space(name)
-    ss = search_space(space)
-    assert list(ss) == list(space.names)
+@pytest.mark.parametrize("encoding", ["raw", "feasible"])
+def test_search_space_is_generated_from_the_encoding(name, encoding):
+    from regnet_space.spaces.encoding import get_encoding
+
+    space = get_space(name, resolution=28, in_channels=1, num_classes=10)
+    enc = get_encoding(space, "2M:20M", encoding)
+    ss = search_space(space, "2M:20M", encoding)
+    assert list(ss) == list(enc.names)
     json.dumps(ss)  # plain JSON
-    for p in space.params:
-        spec = ss[p.name]
-        if p.kind == "uniform":
-            assert spec == {"_type": "quniform", "_value": [p.cast(p.low), p.cast(p.high), p.cast(p.q)]}
-        elif p.kind == "log_uniform":
-            assert spec["_type"] == "qloguniform"
-            assert spec["_value"] == [p.cast(p.low), p.cast(p.high), p.cast(p.q)]
+    for c in enc.coords:
+        spec = ss[c.name]
+        if c.type == "categorical":
+            assert spec == {"_type": "choice", "_value": list(c.choices)}
         else:
-            assert spec["_type"] == "choice"
-            assert spec["_value"] == [p.cast(v) for v in p.values()]
+            assert spec["_type"] in ("quniform", "qloguniform", "uniform", "loguniform")
+            assert spec["_value"][:2] == [c.low, c.high]
+            assert spec["_type"].endswith("loguniform") == c.log
+    if encoding == "raw":
+        assert [c.name.split("_")[0] for c in enc.coords] == list(space.names)
 
 
 @pytest.mark.parametrize("name", ["regnetx", "regnetx_constrained", "anynetx_a", "anynetx_e"])
-def test_nni_suggestions_decode_onto_the_grid(name):
-    # NNI's q(log)uniform: clip(round(x / q) * q) -> on the grid up to float noise; snap is a no-op.
-    space = get_space(name)
-    for params in nni_draws(search_space(space), 300):
-        values, moved = decode_parameters(space, params)
-        assert moved == []
-        assert space.check_values(values) == values
-        for k, v in values.items():
-            assert abs(float(params[k]) - v) < 1e-6
-        space.decode(values)
+def test_nni_suggestions_decode_onto_the_grid_and_inside_the_budget(name):
+    # NNI's q(log)uniform: clip(round(x / q) * q) -> on the grid up to float noise.
+    space = get_space(name, resolution=28, in_channels=1, num_classes=10)
+    raw_ok = 0
+    for params in nni_draws(search_space(space, "2M:5M", "raw"), 200):
+        got = decode_parameters(space, params, "2M:5M", "raw")
+        assert got.moved == () and space.check_values(got.values) == got.values
+        raw_ok += space.check(got.values, "2M:5M").feasible
+    feasible_ok = 0
+    for params in nni_draws(search_space(space, "2M:5M"), 200):
+        got = decode_parameters(space, params, "2M:5M")
+        assert space.check_values(got.values) == got.values
+        feasible_ok += space.check(got.values, "2M:5M").feasible
+    assert feasible_ok >= 198 and feasible_ok > raw_ok
 
 
 def test_decode_parameters_snaps_and_rejects():
     space = get_space("regnetx")
-    values, moved = decode_parameters(space, dict(d=13.4, w0=25, wa=36.44, wm=2.49, b=1, g=np.int64(8)))
-    assert values == dict(d=13, w0=24, wa=36.4, wm=2.49, b=1, g=8) and sorted(moved) == ["d", "w0", "wa"]
-    assert all(type(v) in (int, float) for v in values.values())
+    # a whole configuration (what the design-space tuner sends) is snapped onto the grid
+    got = decode_parameters(space, dict(d=13.4, w0=25, wa=36.44, wm=2.49, b=1, g=np.int64(8)))
+    assert got.values == dict(d=13, w0=24, wa=36.4, wm=2.49, b=1, g=8)
+    assert sorted(got.moved) == ["d", "w0", "wa"]
+    assert all(type(v) in (int, float) for v in got.values.values())
+    # coordinates of the raw encoding
+    got = decode_parameters(space, dict(d=13.0, w0=24.0, wa=36.400000000000006, wm=2.49,
+                                        b_index=0, g_log2=3.0), encoding="raw")
+    assert got.values == dict(d=13, w0=24, wa=36.4, wm=2.49, b=1, g=8) and got.moved == ()
     with pytest.raises(ValueError, match="missing"):
         decode_parameters(space, dict(d=13))
     with pytest.raises(ValueError, match="not a number"):
@@ -191,7 +205,7 @@ def make_db(path: Path, rows: list[tuple[int, str, dict, object]], *, concurrenc
 
 
 def fake_final(space, params, error, feasible=True):
-    values, _ = decode_parameters(space, params)
+    values = decode_parameters(space, params).values
     cfg = space.decode(values)
     from regnet_space.complexity import complexity
 

@@ -48,14 +48,17 @@ def test_encoding_round_trips_every_space(name):
 
 
 def test_suggest_is_define_by_run_and_records_effective_values():
-    s = SPACE.sample(1, seed=0)[0]
-    trial = optuna.trial.FixedTrial(encode_values(SPACE, s.values))
-    assert suggest(trial, SPACE) == s.config
-    assert trial.user_attrs["values"] == dict(s.values)
-    d = distributions(SPACE)
+    for encoding in ("raw", "feasible"):
+        s = SPACE.sample(1, seed=0, flops=BUDGET)[0]
+        trial = optuna.trial.FixedTrial(encode_values(SPACE, s.values, BUDGET, encoding))
+        assert suggest(trial, SPACE, BUDGET, encoding) == s.config
+        assert trial.user_attrs["values"] == dict(s.values)
+    d = distributions(SPACE, encoding="raw")
     assert d["g_log2"].low == 0 and d["g_log2"].high == 5   # power2 -> integer exponent
     assert d["w0"].log and d["wm"].log                       # log_uniform -> log=True
     assert d["d"].step == 1 and not d["d"].log               # uniform -> step q
+    f = distributions(SPACE, BUDGET)                          # feasible: shape + size
+    assert set(f) == {"d", "wm", "b_index", "g_log2", "slope", "size"} and f["d"].low == 4
 
 
 def test_log_uniform_suggestions_snap_to_the_grid():
@@ -152,12 +155,13 @@ def test_every_feasible_trial_of_every_sampler_is_inside_the_budget(sampler, n):
 
 
 def _second_half_feasible(sampler_name: str, seed: int, n: int = 60) -> int:
-    study = optuna.create_study(sampler=make_sampler(sampler_name, SPACE, BUDGET, seed=seed))
-    study.optimize(objective(SPACE, budget=BUDGET, evaluate=cheap), n_trials=n)
+    study = optuna.create_study(sampler=make_sampler(sampler_name, SPACE, BUDGET, seed=seed,
+                                                     encoding="raw"))
+    study.optimize(objective(SPACE, budget=BUDGET, evaluate=cheap, encoding="raw"), n_trials=n)
     return sum(t.user_attrs["status"] == "ok" for t in study.trials[n // 2:])
 
 
-def test_tpe_with_constraints_finds_more_feasible_configs_than_random():
+def test_tpe_with_constraints_finds_more_feasible_configs_than_random_in_the_raw_box():
     tpe = sum(_second_half_feasible("tpe", s) for s in range(3))
     rnd = sum(_second_half_feasible("random", s) for s in range(3))
     # measured (optuna 5.0): tpe 11 of 90 (1 + 2 + 8), random 1 of 90; deterministic per seed
@@ -235,8 +239,9 @@ def test_objective_can_be_pruned_per_epoch():
 def test_structural_violations_are_infeasible_without_training():
     calls = []
     space = get_space("regnetx")           # 224 px: most raw draws are not 4-stage RegNets
-    study = optuna.create_study(sampler=make_sampler("random", space, seed=0))
-    study.optimize(objective(space, evaluate=lambda c, **k: calls.append(c) or 0.5), n_trials=30)
+    study = optuna.create_study(sampler=make_sampler("random", space, seed=0, encoding="raw"))
+    study.optimize(objective(space, evaluate=lambda c, **k: calls.append(c) or 0.5,
+                             encoding="raw"), n_trials=30)
     bad = [t for t in study.trials if t.constraints.get("structure", 0) > 0]
     assert bad and all(t.user_attrs["status"] == "infeasible" for t in bad)
     assert len(calls) == 30 - len(bad)
@@ -249,6 +254,7 @@ def test_structural_violations_are_infeasible_without_training():
     ("sqlite:////no/such/folder/x.db", "does not exist"),
     ("journal:/no/such/folder/x.journal", "does not exist"),
     ("", "empty"),
+    ("postgresql+nodriver://u:pw@localhost/db", "unknown database kind"),
 ])
 def test_bad_storage_urls_give_clear_errors(url, match):
     with pytest.raises(StorageError, match=match):
@@ -295,6 +301,9 @@ def test_dead_worker_trial_is_retried_and_n_is_exact(tmp_path):
     assert len({t.user_attrs["config"] for t in done}) == 5
     retried = [t for t in done if t.user_attrs.get("retry_of") == dead.number]
     assert len(retried) == 1 and retried[0].params == study.trials[dead.number].params
+    # the design sampler's promise survives the retry: the first 5 samples, each once
+    ref = [s.config.to_json() for s in SPACE.sample(5, seed=0, flops=BUDGET)]
+    assert sorted(t.user_attrs["config"] for t in done) == sorted(ref)
     # running again does nothing: n is the study total
     assert run_worker(study, fn, 5, progress=False)["finished"] == 5
     assert len(study.trials) == 6

@@ -96,7 +96,13 @@ def test_sigkilled_sweep_resumes_to_exactly_n_trials(tmp_path):
         dead = study.trials[number]
         assert dead.state == TrialState.FAIL
         retries = [t for t in done if t.user_attrs.get("retry_of") == number]
-        assert len(retries) == 1 and retries[0].params == dead.params
+        # the dead trial may have been killed before (or while) it drew its parameters
+        assert len(retries) == 1 and dead.params.items() <= retries[0].params.items()
+    # --sampler design (the default): still the first 6 samples of the sequence, each once
+    from regnet_space.spaces import get_space
+    space = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
+    ref = [s.config.to_json() for s in space.sample(6, seed=0, flops="2M:6M")]
+    assert sorted(t.user_attrs["config"] for t in done) == sorted(ref)
     out = tmp_path / "pop.csv"
     assert main(["export", "--storage", url, "--study", "k", "--out", str(out)]) == 0
     import pandas as pd
@@ -156,3 +162,13 @@ def test_cli_errors_are_one_line_and_leave_the_study_intact(tmp_path, capsys):
     rc = main(["export", "--storage", url, "--study", "nope", "--out", str(tmp_path / "x.csv")])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "studies: e" in err[0]
+    # a PostgreSQL server that is not there: what went wrong, no password, no URL lecture
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    rc, err = run_cli(capsys, "--storage", f"postgres://alice:Sw33p-s3cret@127.0.0.1:{port}/db",
+                      "--study", "e", "--n", "3", *SYNTH, *TINY)
+    assert rc == 2 and len(err) == 1, err
+    assert "connection refused by 127.0.0.1" in err[0] and "Sw33p-s3cret" not in err[0]
+    assert "alice:***@" in err[0] and "use sqlite:///" not in err[0]

@@ -36,32 +36,93 @@ _COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e
 
 
 def _figure(w: float = 6.0, h: float = 4.2, nrows: int = 1, ncols: int = 1, **kw: Any):
-    # constrained layout costs seconds on many-panel grids: those get fixed spacing instead
-    grid = nrows * ncols > 4
-    fig = Figure(figsize=(w, h), layout=None if grid else "constrained")
+    # constrained layout makes room for the suptitle above the panel titles (fixed spacing let
+    # them overlap); on a 20-panel grid it adds a few tenths of a second per figure
+    fig = Figure(figsize=(w, h), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
-    if grid:
-        fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=1 - 0.5 / h, wspace=0.35,
-                            hspace=0.75)
     return fig, axes
 
 
 def _compact(v: float, _pos: Any = None) -> str:
+    """A short number: 3 significant digits with K / M / G, e.g. 2M, 375M, 1.6G, 0.25."""
     a = abs(v)
     for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
         if a >= div:
-            return f"{v / div:g}{suf}"
-    return f"{v:g}"
+            return f"{v / div:.3g}{suf}"
+    return f"{v:.3g}"
 
 
-def _log_axis(ax, which: str = "x") -> None:
-    """Log scale with ticks at 1, 2, 5 x 10^k, compact labels, no minor ticks (cheap to draw)."""
+class CompactLogLocator(ticker.Locator):
+    """At most ``max_ticks`` ticks on a log axis: 1-2-5, then 1-3, then 1 x 10^k, then every
+    few decades; inside one narrow stretch (no such value in view) a few round linear steps.
+
+    Example:
+        >>> CompactLogLocator(5).tick_values(2e6, 1.6e9).tolist()
+        [10000000.0, 100000000.0, 1000000000.0]
+        >>> [_compact(t) for t in CompactLogLocator(5).tick_values(3.6e8, 4.0e8)]
+        ['360M', '380M', '400M']
+    """
+
+    def __init__(self, max_ticks: int = 5):
+        self.max_ticks = max(2, int(max_ticks))
+
+    def __call__(self):
+        vmin, vmax = self.axis.get_view_interval()
+        return self.tick_values(vmin, vmax)
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        vmin, vmax = sorted((float(vmin), float(vmax)))
+        if not np.isfinite(vmin) or not np.isfinite(vmax) or vmax <= 0:
+            return np.array([])
+        vmin = vmin if vmin > 0 else vmax / 1e3
+        k0, k1 = int(np.floor(np.log10(vmin))), int(np.ceil(np.log10(vmax)))
+        tol = 1e-9 * vmax
+        inside = lambda t: t[(t >= vmin - tol) & (t <= vmax + tol)]  # noqa: E731
+        for subs in ((1.0, 2.0, 5.0), (1.0, 3.0), (1.0,)):
+            t = inside(np.array([s * 10.0 ** k for k in range(k0, k1 + 1) for s in subs]))
+            if len(t) <= self.max_ticks:
+                break
+        else:
+            stride = int(np.ceil((k1 - k0 + 1) / self.max_ticks))
+            t = inside(10.0 ** np.arange(k0 - k0 % stride, k1 + 1, stride))
+        if len(t) >= 2:
+            return t
+        # a narrow range (e.g. 360M-400M) holds at most one 1-2-5 value: round linear steps
+        lin = ticker.MaxNLocator(nbins=min(self.max_ticks, 4) - 1, steps=[1, 2, 2.5, 5, 10])
+        return inside(lin.tick_values(vmin, vmax))
+
+
+def _log_axis(ax, which: str = "x", max_ticks: int = 5) -> None:
+    """Log scale with a few round ticks (:class:`CompactLogLocator`), compact labels (2M, 4M),
+    no minor ticks (cheap to draw, and readable on small panels)."""
     axis = ax.xaxis if which == "x" else ax.yaxis
     (ax.set_xscale if which == "x" else ax.set_yscale)("log")
-    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_locator(CompactLogLocator(max_ticks))
     axis.set_major_formatter(ticker.FuncFormatter(_compact))
     axis.set_minor_locator(ticker.NullLocator())
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def _constant(values: np.ndarray) -> float | None:
+    """The single value of a column that has only one (finite) value, else None."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v[0]) if v.size and np.all(v == v[0]) else None
+
+
+def _constant_axis(ax, value: float, which: str = "x") -> None:
+    """A readable linear axis around a single value: one tick at the value and a note, where
+    matplotlib would otherwise draw a zero-width (or, on a log scale, broken) axis."""
+    half = 1.0 if value == round(value) else max(abs(value) * 0.5, 0.5)
+    (ax.set_xlim if which == "x" else ax.set_ylim)(value - half, value + half)
+    (ax.set_xticks if which == "x" else ax.set_yticks)([value], [_compact(value)])
+    # clear of the data (a vertical strip at the centre, or a horizontal line) and of the
+    # paper's note in the upper left
+    xy, ha, va = (((0.97, 0.97), "right", "top") if which == "x"
+                  else ((0.5, 0.06), "center", "bottom"))
+    ax.text(*xy, f"constant: {_compact(value)}", transform=ax.transAxes, ha=ha, va=va,
+            fontsize=8, color="0.3")
 
 
 def as_populations(pops: Any) -> dict[str, pd.DataFrame]:
@@ -99,8 +160,24 @@ def _norm_note(normalize: str, bins: int) -> str:
 
 
 # ------------------------------------------------------------------------------ EDF
-def edf_figure(pops: Any, normalize: str = "none", bins: int = 10, title: str | None = None) -> Figure:
-    """Error EDFs of several populations on one axis; legend with n, min and (weighted) mean."""
+#: Above this many distinct errors the EDF band is computed on a grid of this many points
+#: (a band per distinct error would cost repeats x N memory for no visible gain).
+BAND_POINTS = 400
+
+
+def _band(e: np.ndarray, w: np.ndarray | None, repeats: int, level: float, seed: int):
+    if np.unique(e).size <= BAND_POINTS:
+        return an.edf_band(e, weights=w, repeats=repeats, level=level, seed=seed)
+    return an.edf_band(e, np.linspace(e.min(), e.max(), BAND_POINTS), weights=w, repeats=repeats,
+                       level=level, seed=seed)
+
+
+def edf_figure(pops: Any, normalize: str = "none", bins: int = 10, title: str | None = None, *,
+               bands: bool = True, repeats: int = 500, level: float = 0.95,
+               seed: int = 0) -> Figure:
+    """Error EDFs of several populations on one axis; legend with n, min and (weighted) mean
+    error (fractions). ``bands``: shade each EDF's pointwise bootstrap confidence band
+    (:func:`analysis.stats.edf_band`: ``repeats`` resamples of the models, seeded)."""
     pops = as_populations(pops)
     normalize = _check_normalize(normalize)
     weights = population_weights(pops, normalize, bins)
@@ -109,17 +186,22 @@ def edf_figure(pops: Any, normalize: str = "none", bins: int = 10, title: str | 
     for i, (label, df) in enumerate(pops.items()):
         e = an.ok_rows(df)["error"].to_numpy(float)
         w = weights[label]
+        c = _COLORS[i % len(_COLORS)]
         x, f = an.edf_steps(e, w)
         mean = float(np.average(e, weights=w))
         ax.plot(np.concatenate([[x[0]], x]), np.concatenate([[0.0], f]), drawstyle="steps-post",
-                color=_COLORS[i % len(_COLORS)], lw=1.8,
-                label=f"{label} (n={e.size}, min={e.min():.2f}, mean={mean:.2f})")
+                color=c, lw=1.8, label=f"{label} (n={e.size}, min={e.min():.3f}, mean={mean:.3f})")
+        if bands and e.size > 1:
+            b = _band(e, w, repeats, level, seed + i)
+            ax.fill_between(b.x, b.low, b.high, step="post", color=c, alpha=0.18, lw=0)
     ax.set_xlabel("error")
     ax.set_ylabel("cumulative prob." + (" (weighted)" if normalize != "none" else ""))
     ax.set_ylim(0, 1.0)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(title or "error EDF" + _norm_note(normalize, bins), fontsize=9)
+    note = (f"\nshaded: {level:.0%} pointwise bootstrap band ({repeats} resamples)"
+            if bands else "")
+    ax.set_title(title or "error EDF" + _norm_note(normalize, bins) + note, fontsize=9)
     return fig
 
 
@@ -128,8 +210,9 @@ def efficiency_figure(pops: Any, normalize: str = "none", bins: int = 10, seed: 
                       rounds: int = 1, title: str | None = None) -> Figure:
     """Random-search efficiency: E[best error of k random models] against k (log2 axis).
 
-    Solid line and band: the paper's bootstrap (floor(N/k) groups of k, mean +- 2 std);
-    dashed: the exact order-statistics expectation (:func:`analysis.expected_min`).
+    Solid line and band: the paper's bootstrap (floor(N/k) groups of k, mean +- 2 std, clipped
+    to the observed errors so it stays inside [0, 1]); dashed: the exact order-statistics
+    expectation (:func:`analysis.expected_min`).
     """
     pops = as_populations(pops)
     normalize = _check_normalize(normalize)
@@ -140,9 +223,9 @@ def efficiency_figure(pops: Any, normalize: str = "none", bins: int = 10, seed: 
         e = an.ok_rows(df)["error"].to_numpy(float)
         tab = an.efficiency_table(e, seed=seed, weights=weights[label], rounds=rounds)
         c = _COLORS[i % len(_COLORS)]
-        k, m, s = tab["k"].to_numpy(), tab["mean"].to_numpy(), np.nan_to_num(tab["std"].to_numpy())
+        k, m = tab["k"].to_numpy(), tab["mean"].to_numpy()
         ax.plot(k, m, color=c, lw=1.8, marker="o", ms=3, label=f"{label} bootstrap (mean ± 2 std)")
-        ax.fill_between(k, m - 2 * s, m + 2 * s, color=c, alpha=0.15, lw=0)
+        ax.fill_between(k, tab["low"], tab["high"], color=c, alpha=0.15, lw=0)
         ax.plot(k, tab["exact"], color=c, ls="--", lw=1.2, label=f"{label} exact E[min]")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("k (models sampled at random)")
@@ -157,16 +240,24 @@ def efficiency_figure(pops: Any, normalize: str = "none", bins: int = 10, seed: 
 def _bootstrap_axis(ax, ok: pd.DataFrame, column: str, color: str, seed: int, **kw: Any):
     x = an.column_values(ok, column)
     e = ok["error"].to_numpy(float)
-    r = an.bootstrap_best(x, e, column=column, seed=seed, **kw)
-    ax.axvspan(r.low, r.high, color=color, alpha=0.18, lw=0, label="95% CI of best")
-    ax.scatter(x, e, s=8, color=color, alpha=0.6, lw=0)
-    ax.axvline(r.median, color=color, lw=1.5, label=f"median {r.median:.3g}")
-    if an.is_log_column(ok, column) and np.nanmin(x) > 0:
-        _log_axis(ax, "x")
     ax.set_xlabel(column)
     ax.set_ylabel("error")
     ax.grid(alpha=0.3)
-    ax.set_title(f"{column}: {r.median:.3g} [{r.low:.3g}, {r.high:.3g}]", fontsize=8)
+    const = _constant(x)
+    if const is not None:
+        # one value: no best region to find, and a log or zero-width axis would be broken
+        ax.scatter(x, e, s=8, color=color, alpha=0.6, lw=0)
+        _constant_axis(ax, const, "x")
+        ax.set_title(f"{column}: constant {_compact(const)}", fontsize=8)
+        return None
+    r = an.bootstrap_best(x, e, column=column, seed=seed, **kw)
+    ax.axvspan(r.low, r.high, color=color, alpha=0.18, lw=0, label="95% CI of best")
+    ax.scatter(x, e, s=8, color=color, alpha=0.6, lw=0)
+    ax.axvline(r.median, color=color, lw=1.5, label=f"median {_compact(r.median)}")
+    if an.is_log_column(ok, column) and np.nanmin(x) > 0:
+        _log_axis(ax, "x", max_ticks=4)
+    ax.set_title(f"{column}: {_compact(r.median)} [{_compact(r.low)}, {_compact(r.high)}]",
+                 fontsize=8)
     return r
 
 
@@ -222,8 +313,15 @@ def trend_figure(pop: pd.DataFrame, columns: Sequence[str] | None = None,
             ax.set_visible(False)
             continue
         c = columns[i]
-        tab = an.regime_trend(pop, c, regimes=regimes, seed=seed, min_models=min_models, **kw)
-        if len(tab):
+        const = _constant(an.column_values(an.ok_rows(pop), c))
+        tab = (an.regime_trend(pop, c, regimes=regimes, seed=seed, min_models=min_models, **kw)
+               if const is None else pd.DataFrame())
+        if const is not None:
+            f = an.ok_rows(pop)["flops"].to_numpy(float)
+            ax.hlines(const, f.min(), f.max(), color=_COLORS[0], lw=1.5)
+            _constant_axis(ax, const, "y")
+            _log_axis(ax, "x", max_ticks=4)
+        elif len(tab):
             mid = tab["flops_mid"].to_numpy()
             med = tab["median"].to_numpy()
             ax.fill_between(mid, tab["low"], tab["high"], color=_COLORS[0], alpha=0.18, lw=0)
@@ -233,13 +331,13 @@ def trend_figure(pop: pd.DataFrame, columns: Sequence[str] | None = None,
         else:
             ax.text(0.5, 0.5, f"no regime with >= {min_models} models", ha="center", fontsize=7,
                     transform=ax.transAxes)
-        if c in an.PAPER_VALUES:
+        if c in an.PAPER_VALUES and const is None:
             ax.axhline(an.PAPER_VALUES[c], color="k", ls=":", lw=1)
         if c in an.PAPER_FINDINGS:
             ax.text(0.02, 0.97, an.PAPER_FINDINGS[c], transform=ax.transAxes, fontsize=7,
                     va="top", color="0.3")
-        if an.is_log_column(pop, c):
-            _log_axis(ax, "y")
+        if an.is_log_column(pop, c) and const is None:
+            _log_axis(ax, "y", max_ticks=4)
         ax.set_xlabel("flops (regime centre)")
         ax.set_ylabel(f"best {c}")
         ax.grid(alpha=0.3)
@@ -293,7 +391,7 @@ def staircase_figure(pop: pd.DataFrame, k: int = 4, label: str | None = None) ->
         ax.set_xlabel("block j")
         ax.set_ylabel("width")
         ax.grid(alpha=0.3, which="both")
-        ax.set_title(f"#{i + 1} error {errs[i]:.2f}, e_fit {fit.e_fit:.3f}\n"
+        ax.set_title(f"#{i + 1} error {errs[i]:.3f}, e_fit {fit.e_fit:.3f}\n"
                      f"w0={fit.w0:g} wa={fit.wa:.1f} wm={fit.wm:.2f}", fontsize=7)
         if i == 0:
             ax.legend(fontsize=6)

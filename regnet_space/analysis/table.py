@@ -34,7 +34,7 @@ counted and reported separately.
 Example:
     >>> import pandas as pd
     >>> from regnet_space.spaces import get_space
-    >>> df = from_samples("regnetx", get_space("regnetx").sample(3, seed=0), error=[30., 31., 32.])
+    >>> df = from_samples("regnetx", get_space("regnetx").sample(3, seed=0), error=[.30, .31, .32])
     >>> list(df.columns[:7]) == list(POPULATION_COLUMNS)
     True
     >>> param_columns(df)
@@ -88,12 +88,49 @@ def _need_pyarrow(path: Path, action: str) -> None:
                          f"(pip install pyarrow), or use a .csv path instead") from None
 
 
+def _rows_text(rows: np.ndarray, values: np.ndarray, shown: int = 5) -> str:
+    # 0-based data rows, as pandas counts them (header excluded)
+    items = ", ".join(f"{int(r)} = {v:g}" for r, v in zip(rows[:shown], values[:shown]))
+    return "data rows " + items + (f", ... ({rows.size - shown} more)" if rows.size > shown else "")
+
+
+def _check_errors(err: np.ndarray, ok: np.ndarray, source: str) -> None:
+    """Refuse errors that are not fractions: a percent or a sign slip would otherwise flow into
+    every statistic and the search benchmark without a trace (rows are 0-based data rows)."""
+    missing = np.flatnonzero(ok & ~np.isfinite(err))
+    if missing.size:
+        raise ConfigError(f"{source}: {missing.size} row(s) with status 'ok' have no finite error "
+                         f"({_rows_text(missing, err[missing])}); mark them 'failed'")
+    finite = np.isfinite(err)
+    bad = np.flatnonzero(finite & ((err < 0) | (err > 1)))
+    if bad.size:
+        e = err[finite]
+        # percents when every value fits 0..100 and most exceed 1 (one typo is not a unit slip)
+        percents = e.min() >= 0 and e.max() <= 100 and np.mean(e > 1) >= 0.5
+        hint = "; they look like percents: divide by 100" if percents else ""
+        raise ConfigError(f"{source}: column 'error' must hold fractions in [0, 1]; {bad.size} "
+                         f"row(s) outside: {_rows_text(bad, err[bad])}{hint}")
+
+
 def validate(df: pd.DataFrame, required: Sequence[str] = REQUIRED_COLUMNS, *,
              source: str = "population") -> pd.DataFrame:
     """Check a population DataFrame and normalise its types; returns a new DataFrame.
 
-    Raises ConfigError naming the missing columns, unknown status values, or ``ok`` rows without
-    a finite error.
+    Raises ConfigError naming the missing columns, unknown status values, ``ok`` rows without a
+    finite error, or errors outside [0, 1] (with the first offending rows; errors must be
+    fractions, and a column of percents is named as such). Non-``ok`` rows may hold NaN.
+
+    Example:
+        >>> df = pd.DataFrame({"space": ["regnetx"] * 2, "config": ["{}"] * 2, "flops": [1, 1],
+        ...                    "params": [1, 1], "acts": [1, 1], "error": [31.5, 0.4],
+        ...                    "status": ["ok", "ok"]})
+        >>> try:
+        ...     validate(df)
+        ... except ConfigError as e:
+        ...     print(str(e).replace("; ", ";\\n"))
+        population: column 'error' must hold fractions in [0, 1];
+        1 row(s) outside: data rows 0 = 31.5;
+        they look like percents: divide by 100
     """
     if not isinstance(df, pd.DataFrame):
         raise ConfigError(f"{source}: expected a pandas DataFrame, got {type(df).__name__}")
@@ -113,10 +150,7 @@ def validate(df: pd.DataFrame, required: Sequence[str] = REQUIRED_COLUMNS, *,
             raise ConfigError(f"{source}: column 'error' has non-numeric values")
         df["error"] = err.astype(float)
         ok = df["status"].eq("ok") if "status" in df.columns else pd.Series(True, index=df.index)
-        bad_ok = int((ok & ~np.isfinite(df["error"])).sum())
-        if bad_ok:
-            raise ConfigError(f"{source}: {bad_ok} row(s) with status 'ok' have no finite error; "
-                             f"mark them 'failed'")
+        _check_errors(df["error"].to_numpy(), ok.to_numpy(), source)
     for c in ("flops", "params", "acts"):
         if c in df.columns:
             v = pd.to_numeric(df[c], errors="coerce")
@@ -137,7 +171,7 @@ def read_population(path_or_df: str | PathLike | pd.DataFrame,
 
     Example:
         >>> df = pd.DataFrame({"space": ["regnetx"], "config": ["{}"], "flops": [1], "params": [1],
-        ...                    "acts": [1], "error": [30.0], "status": ["OK"]})
+        ...                    "acts": [1], "error": [0.30], "status": ["OK"]})
         >>> read_population(df)["status"].tolist()
         ['ok']
     """

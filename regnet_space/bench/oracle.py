@@ -85,6 +85,7 @@ from ..budget import Budget, fmt_amount
 from ..config import NetConfig
 from ..spaces import DesignSpace, get_space
 from .metrics import top_threshold
+from .surrogate import best_surrogate, fidelity_free
 from ..errors import ConfigError
 
 #: How the oracle answered an evaluation (index = code stored in :attr:`BenchResult.kinds`).
@@ -232,6 +233,18 @@ class TabularOracle:
         self._arch = {k: float(np.mean(v)) for k, v in arch.items()}
         self.penalty = float(err.max())
         self.n_structurally_invalid = int((~ok).sum())
+        self.surrogate = (best_surrogate(space, arrays, err) if len(err) >= 4
+                          else fidelity_free(space, arrays, err))
+        self._encodings: dict[str, Any] = {}
+
+    def encoding(self, name: str = "feasible"):
+        """The encoding searchers propose in (its budget is the feasible flops range)."""
+        if name not in self._encodings:
+            from ..spaces.encoding import get_encoding
+
+            lo, hi = self.flops_range
+            self._encodings[name] = get_encoding(self.space, Budget(flops=(lo, hi)), name)
+        return self._encodings[name]
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -296,7 +309,8 @@ class TabularOracle:
         return (f"{self.space.name} at {self.space.resolution}px: {self.n} ok rows, "
                 f"{len(self._z)} distinct parameter vectors, {len(self._arch)} architectures; "
                 f"error min {self.pop_min:.3g}, median {self.pop_median:.3g}; feasible flops "
-                f"{fmt_amount(lo)}..{fmt_amount(hi)}; penalty {self.penalty:.3g}")
+                f"{fmt_amount(lo)}..{fmt_amount(hi)}; penalty {self.penalty:.3g}; "
+                f"{self.surrogate.describe()}")
 
     # ---------------------------------------------------------------- answers
     def feasible(self, values: Mapping[str, Any]) -> bool:
@@ -331,7 +345,8 @@ class TabularOracle:
                 out = (float(self._err[i]), _EXACT)
             else:
                 e = self._arch.get(arch[0])
-                out = (e, _ARCH) if e is not None else (float(self._err[i]), _SURR)
+                out = ((e, _ARCH) if e is not None
+                       else (float(self.surrogate.predict(arrays)[0]), _SURR))
         if len(self._memo) < 1_000_000:
             self._memo[key] = out
         return out

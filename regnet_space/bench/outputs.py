@@ -42,11 +42,11 @@ def plot_curves(result: BenchResult, kind: str = "best"):
     x = np.arange(1, result.budget + 1)
     data = result.best_so_far if kind == "best" else result.regret()
     for a, name in enumerate(result.algos):
-        m, h = mean_ci(data[a], axis=0)
+        m, lo, hi = mean_ci(data[a], axis=0)
         c = _COLORS[a % len(_COLORS)]
         ax.plot(x, m, color=c, lw=1.6, label=name)
         if len(result.seeds) > 1:
-            ax.fill_between(x, m - h, m + h, color=c, alpha=0.18, lw=0)
+            ax.fill_between(x, lo, hi, color=c, alpha=0.18, lw=0)
     top = f"{result.top * 100:g}"
     if kind == "best":
         ax.axhline(result.pop_min, color="k", ls=":", lw=1, label="population best")
@@ -57,7 +57,7 @@ def plot_curves(result: BenchResult, kind: str = "best"):
         ax.set_ylabel("normalized regret (best - min) / (median - min)")
     ax.set_xlabel("evaluations")
     ax.set_xlim(1, result.budget)
-    ax.set_title(f"{result.info.get('space', '')}: {len(result.seeds)} seeds, mean and 95% CI",
+    ax.set_title(f"{result.info.get('space', '')}: {len(result.seeds)} seeds, mean and bootstrap 95% CI",
                  fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..budget import Budget
-from ..errors import ConfigError
+from ..errors import ConfigError, require
 
 from ..search.registry import searcher_names
 from .metrics import evals_to_threshold, mean_ci, mean_ranks, normalized_regret
@@ -57,35 +57,36 @@ def parse_algorithms(algos: str | Sequence[str] | None,
     return list(dict.fromkeys(out))
 
 
-def make_sampler(name: str, oracle: TabularOracle, seed: int, budget: int):
-    """The Optuna sampler of one benchmark run: the registry's, sized for ``budget`` trials."""
+def make_sampler(name: str, oracle: TabularOracle, seed: int, budget: int,
+                 encoding: str = "feasible"):
+    """The Optuna sampler of one benchmark run: the registry's, sized for ``budget`` trials,
+    proposing in ``encoding`` (``design`` proposes the paper's samples in those coordinates)."""
     from ..search.optuna import make_sampler as optuna_sampler
 
     lo, hi = oracle.flops_range
     return optuna_sampler(name, oracle.space, Budget(flops=(lo, hi)), seed=seed,
-                          n_trials=budget, per_trial_seed=False)
+                          n_trials=budget, per_trial_seed=False,
+                          encoding=oracle.encoding(encoding))
 
 
-def _suggester():
-    """suggest_values from the Optuna integration (one suggestion per space parameter)."""
-    from ..search.optuna import suggest_values
-    return suggest_values
-
-
-def run_search(oracle: TabularOracle, sampler: Any, budget: int) -> tuple[np.ndarray, np.ndarray]:
-    """One search of ``budget`` evaluations with an Optuna sampler, in an in-memory study.
+def run_search(oracle: TabularOracle, sampler: Any, budget: int,
+               encoding: str = "feasible") -> tuple[np.ndarray, np.ndarray]:
+    """One search of ``budget`` evaluations with an Optuna sampler, in an in-memory study,
+    proposing coordinates of the oracle's ``encoding`` (``feasible`` or ``raw``).
 
     Returns (errors, kind codes), one per evaluation in order.
     """
     import optuna
 
-    suggest_values = _suggester()
+    from ..search.optuna import suggest_values
+
+    enc = oracle.encoding(encoding)
     study = optuna.create_study(sampler=sampler, direction="minimize")
     errors = np.empty(budget)
     kinds = np.empty(budget, dtype=np.int8)
     for t in range(budget):
         trial = study.ask()
-        values = suggest_values(trial, oracle.space)
+        values = suggest_values(trial, enc)
         e, k = oracle.answer(values)
         trial.set_constraint("infeasible", 1.0 if k == _INF else 0.0)
         study.tell(trial, e)
@@ -140,11 +141,10 @@ class BenchResult:
         rows = []
         bsf, reg = self.best_so_far, self.regret()
         for a, name in enumerate(self.algos):
-            m, h = mean_ci(bsf[a], axis=0)
-            rm, rh = mean_ci(reg[a], axis=0)
+            m, lo, hi = mean_ci(bsf[a], axis=0)
+            rm, rlo, rhi = mean_ci(reg[a], axis=0)
             for t in range(self.budget):
-                rows.append((name, t + 1, m[t], m[t] - h[t], m[t] + h[t], rm[t], rm[t] - rh[t],
-                             rm[t] + rh[t]))
+                rows.append((name, t + 1, m[t], lo[t], hi[t], rm[t], rlo[t], rhi[t]))
         return pd.DataFrame(rows, columns=["algo", "evaluation", "best_mean", "best_lo", "best_hi",
                                            "regret_mean", "regret_lo", "regret_hi"])
 
@@ -162,8 +162,9 @@ class BenchResult:
         })
 
     def summary(self) -> pd.DataFrame:
-        """One row per algorithm, over seeds: ``best_mean``/``best_ci95`` (final best error, mean
-        and 95% CI half-width), ``regret_mean``/``regret_ci95`` (final normalized regret),
+        """One row per algorithm, over seeds: ``encoding``, ``best_mean``/``best_lo``/``best_hi``
+        (final best error: mean over seeds and its bootstrap 95% interval),
+        ``regret_mean``/``regret_lo``/``regret_hi`` (final normalized regret),
         ``top5_hit_rate`` (fraction of seeds reaching the top-5% threshold; the name follows
         ``top``), ``evals_to_top5_median`` (inf when fewer than half the seeds reach it),
         ``mean_rank``, ``exact_frac``/``same_arch_frac``/``surrogate_frac``/``infeasible_frac``
@@ -176,15 +177,16 @@ class BenchResult:
         n_eval = self.errors.shape[1] * self.budget
         rows = []
         for a, name in enumerate(self.algos):
-            fm, fh = mean_ci(final[a])
-            rm, rh = mean_ci(reg_final[a])
+            fm, flo, fhi = mean_ci(final[a])
+            rm, rlo, rhi = mean_ci(reg_final[a])
             h = hits[a]
             counts = np.bincount(self.kinds[a].reshape(-1), minlength=len(KINDS))
             sec = float(self.seconds[a].mean())
             rows.append({
-                "algo": name, "seeds": len(self.seeds), "budget": self.budget,
-                "best_mean": float(fm), "best_ci95": float(fh),
-                "regret_mean": float(rm), "regret_ci95": float(rh),
+                "algo": name, "encoding": self.info.get("encodings", {}).get(name, "feasible"),
+                "seeds": len(self.seeds), "budget": self.budget,
+                "best_mean": float(fm), "best_lo": float(flo), "best_hi": float(fhi),
+                "regret_mean": float(rm), "regret_lo": float(rlo), "regret_hi": float(rhi),
                 f"top{self.top * 100:g}_hit_rate": float(np.isfinite(h).mean()),
                 f"evals_to_top{self.top * 100:g}_median": float(np.median(h)),
                 "mean_rank": float(ranks[a]),
@@ -200,15 +202,16 @@ class BenchResult:
         """The summary as an aligned text table (what ``bench-search`` prints)."""
         df = self.summary()
         top = f"{self.top * 100:g}"
-        head = (f"{'algo':8s} {'best error':>16s} {'regret':>14s} {'top' + top + '%':>6s} "
-                f"{'evals':>6s} {'rank':>5s} {'exact':>6s} {'arch':>6s} {'surr':>6s} "
-                f"{'infeas':>6s} {'srch/min':>8s}")
+        width = max(8, max(len(a) for a in self.algos))
+        head = (f"{'algo':{width}s} {'best error [95% CI]':>22s} {'regret':>6s} "
+                f"{'top' + top + '%':>6s} {'evals':>6s} {'rank':>5s} {'exact':>6s} {'arch':>6s} "
+                f"{'surr':>6s} {'infeas':>6s} {'srch/min':>8s}")
         lines = [head]
         for r in df.to_dict("records"):
             med = r[f"evals_to_top{top}_median"]
             lines.append(
-                f"{r['algo']:8s} {r['best_mean']:8.3f} ±{r['best_ci95']:6.3f} "
-                f"{r['regret_mean']:6.3f} ±{r['regret_ci95']:5.3f} "
+                f"{r['algo']:{width}s} {r['best_mean']:7.4f} [{r['best_lo']:.4f}, "
+                f"{r['best_hi']:.4f}] {r['regret_mean']:6.3f} "
                 f"{r[f'top{top}_hit_rate']:6.0%} "
                 f"{(f'{med:.0f}' if np.isfinite(med) else '>' + str(self.budget)):>6s} "
                 f"{r['mean_rank']:5.2f} {r['exact_frac']:6.1%} {r['same_arch_frac']:6.1%} "
@@ -232,8 +235,8 @@ def sampler_seed(seed: int) -> int:
 _WORK: dict[str, Any] = {}
 
 
-def _one(task: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, float, float]:
-    name, seed, budget = task
+def _one(task: tuple[str, str, int, int]) -> tuple[np.ndarray, np.ndarray, float, float]:
+    name, encoding, seed, budget = task
     oracle, factories = _WORK["oracle"], _WORK["factories"]
     _quiet_optuna()
     with warnings.catch_warnings():
@@ -242,15 +245,16 @@ def _one(task: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray, float, flo
         factory = factories.get(name)
         ss = sampler_seed(seed)
         sampler = (factory(oracle, ss, budget) if factory is not None
-                   else make_sampler(name, oracle, ss, budget))
-        errors, kinds = run_search(oracle, sampler, budget)
+                   else make_sampler(name, oracle, ss, budget, encoding))
+        errors, kinds = run_search(oracle, sampler, budget, encoding)
         return errors, kinds, time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = None, *,
                   seeds: int | Sequence[int] = 20, budget: int = 64, top: float = 0.05,
                   jobs: int = 1, factories: Mapping[str, SamplerFactory] | None = None,
-                  progress: Callable[[str, int, float], None] | None = None) -> BenchResult:
+                  progress: Callable[[str, int, float], None] | None = None,
+                  encodings: str | Sequence[str] = ("feasible",)) -> BenchResult:
     """Run every algorithm for every seed with ``budget`` evaluations against ``oracle``.
 
     Args:
@@ -265,8 +269,10 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
         factories: extra or replacement algorithms: ``name -> factory(oracle, seed, budget)``
             returning an Optuna sampler (e.g. a deliberately bad baseline in tests).
         progress: called as ``progress(algo, seed, seconds)`` after each search.
+        encodings: ``feasible`` and/or ``raw`` (a list or a comma-separated string): every
+            algorithm runs in each; with more than one, results are labelled ``algo/encoding``.
     """
-    import optuna  # noqa: F401  (fail early, with the usual message, if it is missing)
+    require("optuna", pip="optuna", purpose="the search benchmark")
 
     factories = dict(factories or {})
     names = parse_algorithms(algos, factories)
@@ -284,15 +290,23 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
         raise ConfigError(f"jobs must be an integer >= 1, got {jobs!r}")
     if not 0 < top <= 1:
         raise ConfigError(f"top must be a fraction in (0, 1], got {top}")
+    encs = [e.strip() for e in (encodings.split(",") if isinstance(encodings, str)
+                                 else encodings) if e.strip()]
+    if not encs or any(e not in ("feasible", "raw") for e in encs):
+        raise ConfigError(f"encodings must be feasible and/or raw, got {encodings!r}")
+    for e in encs:
+        oracle.encoding(e)  # built once, before any fork
     if "design" in names and "design" not in factories:
         # a feasible range the space cannot meet fails now, not in a worker
         make_sampler("design", oracle, 0, budget)
-    A, S = len(names), len(seed_list)
+    runs = [(name, e) for name in names for e in encs]
+    labels = [name if len(encs) == 1 else f"{name}/{e}" for name, e in runs]
+    A, S = len(runs), len(seed_list)
     errors = np.empty((A, S, budget))
     kinds = np.empty((A, S, budget), dtype=np.int8)
     seconds = np.empty((A, S))
     cpu = np.empty((A, S))
-    tasks = [(a, s, (name, seed, int(budget))) for a, name in enumerate(names)
+    tasks = [(a, s, (name, e, seed, int(budget))) for a, (name, e) in enumerate(runs)
              for s, seed in enumerate(seed_list)]
     _WORK.update(oracle=oracle, factories=factories)
     try:
@@ -307,18 +321,20 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
         else:
             results = pool.map(_one, [t for _, _, t in tasks])
         try:
-            for (a, s, (name, seed, _)), (e, k, sec, c) in zip(tasks, results):
+            for (a, s, (name, _, seed, _)), (e, k, sec, c) in zip(tasks, results):
                 errors[a, s], kinds[a, s], seconds[a, s], cpu[a, s] = e, k, sec, c
                 if progress is not None:
-                    progress(name, seed, float(sec))
+                    progress(labels[a], seed, float(sec))
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
     finally:
         _WORK.clear()
-    return BenchResult(algos=names, seeds=seed_list, budget=int(budget), errors=errors,
+    return BenchResult(algos=labels, seeds=seed_list, budget=int(budget), errors=errors,
                        kinds=kinds, seconds=seconds, cpu_seconds=cpu, pop_min=oracle.pop_min,
                        pop_median=oracle.pop_median, threshold=oracle.top_threshold(top), top=top,
                        info={"space": oracle.space.name, "resolution": oracle.space.resolution,
                              "rows": oracle.n, "flops_range": oracle.flops_range,
-                             "penalty": oracle.penalty, "jobs": int(jobs)})
+                             "penalty": oracle.penalty, "jobs": int(jobs),
+                             "encodings": dict(zip(labels, (e for _, e in runs))),
+                             "surrogate": oracle.surrogate.describe()})

@@ -39,7 +39,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="regnet-space",
                      description="RegNet and AnyNetX design spaces for Optuna and NNI: exact "
-                     "complexity, budgeted sampling, brief training, sweeps, analysis.")
+                     "complexity, budgeted sampling, brief training, sweeps, analysis.",
+                     epilog="Run `regnet-space COMMAND --help` for the options of a command. "
+                     "Exit status: 0 on success, 1 when a training run or sweep fails, 2 on bad "
+                     "input (one line on stderr says what is wrong).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in dict.fromkeys(COMMANDS.values()):

@@ -11,7 +11,8 @@ def run(args) -> int:
 
 def register(sub) -> None:
     a = sub.add_parser("analyze", help="report on one population (the compare report)",
-                       description="The compare report for a single population table.")
+                       description="The compare report for a single population table. Only rows "
+                       "with status ok are analysed; errors must be fractions in [0, 1].")
     a.add_argument("population", metavar="POP", help="population table (.csv, .csv.gz, .parquet)")
     add_report_options(a)
     a.set_defaults(func=run)

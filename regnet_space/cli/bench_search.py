@@ -21,20 +21,24 @@ def register(sub) -> None:
     p.add_argument("--algos", default=",".join(DEFAULT_ALGORITHMS),
                    help=f"comma-separated algorithms, from: {', '.join(ALGORITHMS)} (default: "
                         f"{','.join(DEFAULT_ALGORITHMS)}; gp is very slow on a CPU)")
-    p.add_argument("--seeds", type=int, default=20,
+    p.add_argument("--encoding", default="feasible", metavar="NAMES",
+                   help="what the algorithms search: feasible (default), raw, or both "
+                        "(feasible,raw: every algorithm runs in each, labelled algo/encoding)")
+    p.add_argument("--seeds", type=int, default=20, metavar="N",
                    help="searches per algorithm, seeds 0..N-1 (default 20)")
-    p.add_argument("--budget", type=int, default=64, help="evaluations per search (default 64)")
-    p.add_argument("--out", default="out/bench-search",
+    p.add_argument("--budget", type=int, default=64, metavar="N",
+                   help="evaluations per search, >= 2 (default 64)")
+    p.add_argument("--out", default="out/bench-search", metavar="DIR",
                    help="output folder (default: out/bench-search)")
     p.add_argument("--space", default=None,
                    help="design space of the table (default: the table's space column)")
-    p.add_argument("--flops", default=None, metavar="LO:HI",
-                   help="feasible flops range, e.g. 360M:400M (default: the range of the "
-                        "table's ok rows)")
+    p.add_argument("--flops", default=None, metavar="LOW:HIGH",
+                   help="feasible flops range, e.g. 360M:400M; it must be reachable in the "
+                        "space (default: the range of the table's ok rows)")
     p.add_argument("--top", type=float, default=0.05,
                    help="fraction defining the population's top for evaluations-to-top "
                         "(default 0.05)")
-    p.add_argument("--jobs", type=int, default=1,
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="worker processes (default 1; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=run)
@@ -55,16 +59,36 @@ def run(args) -> int:
     if not 0 < args.top <= 1:
         raise UsageError(f"--top must be a fraction in (0, 1], got {args.top}")
     from ..bench.runs import parse_algorithms
+    from ..budget import Budget
 
     algos = parse_algorithms(args.algos)  # a bad name fails before the table is read
+    encodings = [e.strip() for e in str(args.encoding).split(",") if e.strip()]
+    if not encodings or any(e not in ("feasible", "raw") for e in encodings):
+        raise UsageError(f"--encoding must be feasible, raw or feasible,raw, got "
+                         f"{args.encoding!r}")
+    budget = Budget.parse(flops=args.flops)  # so does a bad or empty --flops
     require("optuna", pip="'regnet-space[optuna]'", purpose="bench-search")
     from ..bench.oracle import TabularOracle
     from ..bench.outputs import write_outputs
     from ..bench.runs import run_benchmark
 
     oracle = TabularOracle.from_table(args.table, args.space, flops=args.flops)
+    if args.flops is not None:
+        # a range the space never reaches would make every proposal infeasible: a useless run
+        from ..budget import fmt_amount
+        from ..errors import BudgetError
+
+        sp = oracle.space
+        try:
+            sp.sample_arrays(1, seed=0, budget=budget, max_draws=500_000)
+        except BudgetError:
+            raise UsageError(
+                f"--flops {args.flops} is out of reach: no configuration of space {sp.name} at "
+                f"{sp.resolution}px met it in 500,000 draws; the table's ok rows span "
+                f"{fmt_amount(oracle.row_flops.min())}..{fmt_amount(oracle.row_flops.max())} "
+                "flops") from None
     print(f"oracle: {oracle.describe()}")
-    total = len(algos) * args.seeds
+    total = len(algos) * len(encodings) * args.seeds
     done = [0]
 
     def progress(algo: str, seed: int, sec: float) -> None:
@@ -74,9 +98,10 @@ def run(args) -> int:
                   flush=True)
 
     result = run_benchmark(oracle, algos, seeds=args.seeds, budget=args.budget, top=args.top,
-                           jobs=args.jobs, progress=progress)
+                           jobs=args.jobs, progress=progress, encodings=encodings)
     paths = write_outputs(result, args.out)
-    print(f"{len(algos)} algorithms x {args.seeds} seeds x {args.budget} evaluations; "
+    print(f"{len(algos)} algorithms x {len(encodings)} encoding(s) x {args.seeds} seeds x "
+          f"{args.budget} evaluations; "
           f"top {args.top * 100:g}% threshold {result.threshold:.4g}, population min "
           f"{result.pop_min:.4g}, median {result.pop_median:.4g}")
     print(result.format_summary())

@@ -22,12 +22,17 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
     """--input / --resolution / --in-channels / --num-classes / --stem."""
     p.add_argument("--input", choices=sorted(INPUTS), default="imagenet",
                    help="input preset: resolution, channels and classes (default imagenet: "
-                   "224, 3, 1000)")
-    p.add_argument("--resolution", type=int, help="input resolution (overrides --input); below "
-                   "64 the small-image stem is used unless --stem says otherwise")
-    p.add_argument("--in-channels", type=int, help="input channels (overrides --input)")
-    p.add_argument("--num-classes", type=int, help="classes (overrides --input)")
-    p.add_argument("--stem", choices=["imagenet", "resnet", "small"], help="stem type")
+                   "224, 3, 1000; fashion-mnist: 28, 1, 10; cifar10: 32, 3, 10)")
+    p.add_argument("--resolution", type=int, metavar="PIXELS", help="input resolution "
+                   "(overrides --input); below 64 the small stem is used unless --stem says "
+                   "otherwise")
+    p.add_argument("--in-channels", type=int, metavar="N",
+                   help="input channels (overrides --input)")
+    p.add_argument("--num-classes", type=int, metavar="N", help="classes (overrides --input)")
+    p.add_argument("--stem", choices=["imagenet", "resnet", "small"],
+                   help="first layer: imagenet (3x3 conv, stride 2), resnet (7x7 conv, stride 2, "
+                   "then max pooling) or small (3x3 conv, stride 1); default: small below 64 "
+                   "pixels, else the model's")
 
 
 def input_from_options(args) -> tuple[int, int, int]:
@@ -54,6 +59,8 @@ def load_configs(name_or_path: str) -> list:
 
     path = Path(name_or_path)
     if path.suffix == ".json" or path.exists():
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder; give a config JSON file or a zoo model name")
         if not path.is_file():
             raise UsageError(f"no such config file: {path}")
         try:

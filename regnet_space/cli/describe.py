@@ -65,7 +65,9 @@ def register(sub) -> None:
                        "activations of a zoo model (RegNetX-200MF, regnety_008, resnet50, ...) or "
                        "of every model in a config JSON file (a NetConfig, or the output of "
                        "`regnet-space sample --json`).")
-    p.add_argument("model", help="zoo name or path to a config JSON file")
+    p.add_argument("model", help="zoo model name (RegNetX-200MF, regnety_008, resnet50, ...) "
+                   "or a config JSON file")
     add_input_options(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help="print the configs and their "
+                   "complexity as JSON")
     p.set_defaults(func=run)

@@ -34,11 +34,13 @@ def run(args) -> int:
 
 def register(sub) -> None:
     e = sub.add_parser("export", help="write an Optuna study as a population table",
-                       description="One row per trial (ok, infeasible, pruned, failed) with the "
-                       "sampled parameters, the NetConfig JSON, flops, params, acts, the test "
-                       "error (a fraction in [0, 1]), status and timings.")
-    e.add_argument("--storage", default=DEFAULT_STORAGE, help=f"default {DEFAULT_STORAGE}")
+                       description="Write an Optuna study (from `regnet-space sweep`) as a "
+                       "population table: one row per trial (ok, infeasible, pruned, failed) "
+                       "with the sampled parameters, the config JSON, flops, params, acts, the "
+                       "test error (a fraction in [0, 1]), status and timings.")
+    e.add_argument("--storage", default=DEFAULT_STORAGE, metavar="URL", help="the study storage "
+                   f"`regnet-space sweep` used (default {DEFAULT_STORAGE})")
     e.add_argument("--study", help="study name (default: the only study in the storage)")
-    e.add_argument("--out", default="-", help="output .csv, .csv.gz or .parquet (default: CSV "
+    e.add_argument("--out", default="-", metavar="FILE", help="output .csv, .csv.gz or .parquet (default: CSV "
                    "on stdout)")
     e.set_defaults(func=run)

@@ -33,14 +33,25 @@ def run(args) -> int:
     positive("--concurrency", args.concurrency)
     positive("--population-size", args.population_size)
     positive("--gpus", args.gpus, 0)
-    if args.max_duration is not None and not _DURATION.match(args.max_duration):
-        raise UsageError(f"--max-duration must be a number with a unit s, m, h or d (e.g. 90m, "
-                         f"2h), got {args.max_duration!r}")
+    positive("--tuner-seed", args.tuner_seed, 0)
+    if args.max_duration is not None and (not _DURATION.match(args.max_duration)
+                                          or float(args.max_duration[:-1]) <= 0):
+        raise UsageError(f"--max-duration must be a number > 0 with a unit s, m, h or d (e.g. "
+                         f"90m, 2h), got {args.max_duration!r}")
+    # these end up in config.yml and in the trial command line: a newline could smuggle in a key
+    for flag, value in (("--out", args.out), ("--experiment-dir", args.experiment_dir),
+                        ("--experiment-name", args.experiment_name), ("--data", args.data),
+                        ("--data-dir", args.data_dir)):
+        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in str(value)):
+            raise UsageError(f"{flag} must not contain control characters (newlines, tabs...), "
+                             f"got {str(value)!r}")
     out = Path(args.out)
-    if any(c in str(out) for c in "\n\r\t\0") or any(ord(c) < 32 for c in str(out)):
-        raise UsageError(f"--out must not contain control characters, got {str(out)!r}")
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
+        raise UsageError(f"--out {out} exists and is not a folder; name a folder (it is created "
+                         "if missing)")
+    blocker = next((p for p in out.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise UsageError(f"--out {out} cannot be created: {blocker} is a file, not a folder")
     if (out / "config.yml").exists() and not args.force:
         raise UsageError(f"{out / 'config.yml'} exists; pass --force to overwrite it")
     settings_from_options(args)  # validates the recipe options the trials will get
@@ -50,11 +61,14 @@ def run(args) -> int:
                           concurrency=args.concurrency, seed=args.tuner_seed,
                           trial_args=option_tokens(args), experiment_name=args.experiment_name,
                           experiment_dir=args.experiment_dir, population_size=args.population_size,
-                          max_duration=args.max_duration, gpus=args.gpus)
+                          max_duration=args.max_duration, gpus=args.gpus,
+                          encoding=args.encoding)
     try:
         paths = write_experiment(spec, out)
     except BudgetError as e:
         raise UsageError(f"the budget cannot be met: {e}") from None
+    except OSError as e:  # permissions, a full disk: the user's to fix, not a bug
+        raise UsageError(f"cannot write to {out}: {e.strerror or e}") from None
     print(f"wrote {paths['search_space']} and {paths['config']} ({space.name} at {res}px, "
           f"{budget.describe()}, tuner {tuner}, {args.trials} trials x {args.concurrency})")
     print("start: " + shell_command("nnictl", "create", "--config", paths["config"].resolve(),
@@ -70,26 +84,39 @@ def register(sub) -> None:
         "nni-config", help="write an NNI experiment (search space + config.yml) for nnictl create",
         description="Write search_space.json and a v2 config.yml for `nnictl create --config "
         "DIR/config.yml`. Each trial decodes its parameters to a network, checks the budget "
-        "(an infeasible sample is reported at once, untrained), trains it with the brief recipe "
-        "and reports per-epoch and final test error. Data and recipe options are passed on to "
-        "the trials.")
-    p.add_argument("--space", required=True, help="design space (see `regnet-space spaces`)")
+        "(an infeasible sample is reported at once, untrained), trains it with the recipe "
+        "(default: brief) and reports per-epoch and final test error. Data and recipe options "
+        "are passed on to the trials.")
+    p.add_argument("--space", required=True, help="design space (list them with "
+                   "`regnet-space spaces`)")
     add_budget_options(p)
-    p.add_argument("--block", help="block type override: X, Y, R, V, VR")
+    p.add_argument("--block", help="block type instead of the space's: X, Y (X with "
+                   "squeeze-excitation), R (X without groups), V or VR (plain, residual)")
     p.add_argument("--tuner", default="TPE", help=f"{', '.join(TUNERS)} (design: the paper's "
                    "distribution with exact budget rejection); default TPE")
-    p.add_argument("--trials", type=int, default=50, help="maxTrialNumber (default 50)")
-    p.add_argument("--concurrency", type=int, default=1, help="trialConcurrency (default 1)")
-    p.add_argument("--out", required=True, help="folder for search_space.json and config.yml")
-    p.add_argument("--tuner-seed", type=int, default=0, help="tuner seed (default 0)")
-    p.add_argument("--population-size", type=int,
-                   help="Evolution's population (default max(2 x concurrency, min(32, trials/2)))")
-    p.add_argument("--experiment-name", help="experimentName (default SPACE-TUNER)")
-    p.add_argument("--experiment-dir", help="experimentWorkingDirectory (default NNI's "
-                   "~/nni-experiments)")
-    p.add_argument("--max-duration", help="maxExperimentDuration, e.g. 2h")
-    p.add_argument("--gpus", type=int, default=0, help="trialGpuNumber (default 0: trials use "
-                   "the CPU, or a GPU they find themselves)")
+    p.add_argument("--trials", type=int, default=50, metavar="N",
+                   help="trials in the experiment (maxTrialNumber; default 50)")
+    p.add_argument("--concurrency", type=int, default=1, metavar="N",
+                   help="trials run at once (trialConcurrency; default 1)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write "
+                   "search_space.json and config.yml to (created if missing)")
+    p.add_argument("--encoding", default="feasible", choices=("feasible", "raw"),
+                   help="the search space the tuner sees: feasible (default: every point decodes "
+                   "to a network inside the budget and the space's constraints) or raw (the "
+                   "space's parameters; most points are then infeasible under a narrow budget)")
+    p.add_argument("--tuner-seed", type=int, default=0, metavar="N",
+                   help="tuner seed, >= 0 (default 0)")
+    p.add_argument("--population-size", type=int, metavar="N", help="population of the "
+                   "Evolution tuner (default max(2 x concurrency, min(32, trials / 2)))")
+    p.add_argument("--experiment-name", metavar="NAME",
+                   help="experiment name shown by NNI (default SPACE-TUNER)")
+    p.add_argument("--experiment-dir", metavar="DIR", help="where NNI keeps the experiment's "
+                   "logs and database (experimentWorkingDirectory; default ~/nni-experiments)")
+    p.add_argument("--max-duration", metavar="TIME", help="stop the experiment after this long "
+                   "(maxExperimentDuration), e.g. 90m or 2h")
+    p.add_argument("--gpus", type=int, default=0, metavar="N", help="GPUs per trial "
+                   "(trialGpuNumber; default 0: trials use the CPU, or a GPU they find "
+                   "themselves)")
     p.add_argument("--force", action="store_true", help="overwrite an existing config.yml")
     add_options(p)
     p.set_defaults(func=run)

@@ -25,13 +25,14 @@ def run(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "nni-export", help="an NNI experiment's results as a population table",
+        "nni-export", help="write an NNI experiment's results as a population table",
         description="Read an NNI experiment's sqlite database (running or stopped) and write the "
-        "population table. Results are joined to parameters by parameter id (NNI 3.0 pairs them "
-        "wrongly under concurrency, nni#5726), and the configuration each trial echoed is "
+        "population table. Results are joined to parameters by parameter id (NNI 3.0 can pair "
+        "them wrongly when trials run concurrently), and the configuration each trial echoed is "
         "checked against them.")
-    p.add_argument("experiment_id", help="NNI experiment id")
-    p.add_argument("--out", required=True, help="output table (.csv, .csv.gz or .parquet)")
-    p.add_argument("--experiment-dir", help="the experiment's experimentWorkingDirectory "
+    p.add_argument("experiment_id", help="NNI experiment id (as `nnictl create` printed it)")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="output table (.csv, .csv.gz or .parquet)")
+    p.add_argument("--experiment-dir", metavar="DIR", help="the experiment's experimentWorkingDirectory "
                    "(default ~/nni-experiments), or the experiment's own folder")
     p.set_defaults(func=run)

@@ -9,10 +9,10 @@ from .common import add_input_options, input_from_options, positive
 
 
 def add_budget_options(p, *, what: str = "budget") -> None:
-    p.add_argument("--flops", help=f"flops {what} LOW:HIGH, e.g. 360M:400M (open ends allowed: "
-                   ":400M, 2M:)")
-    p.add_argument("--params", help=f"parameter {what} LOW:HIGH, e.g. :5M")
-    p.add_argument("--acts", help=f"activation {what} LOW:HIGH")
+    p.add_argument("--flops", metavar="LOW:HIGH", help=f"flops {what}, e.g. 360M:400M (K, M, "
+                   "G, T suffixes; an open end is allowed: :400M, 2M:)")
+    p.add_argument("--params", metavar="LOW:HIGH", help=f"parameter {what}, e.g. :5M")
+    p.add_argument("--acts", metavar="LOW:HIGH", help=f"activation {what}, e.g. :10M")
 
 
 def run(args) -> int:
@@ -21,6 +21,7 @@ def run(args) -> int:
 
     positive("--n", args.n)
     positive("--max-draws", args.max_draws)
+    positive("--seed", args.seed, 0)
     res, ch, nc = input_from_options(args)
     space = get_space(args.space, resolution=res, in_channels=ch, num_classes=nc, stem=args.stem,
                       num_stages=args.num_stages, block=args.block)
@@ -43,16 +44,20 @@ def run(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("sample", help="sample configs from a design space under a budget",
                        description="Draw configs from a design space's distribution (the "
-                       "paper's), keeping those inside the complexity budget.")
-    p.add_argument("--space", required=True, help="space name (see `regnet-space spaces`)")
+                       "paper's), keeping those inside the complexity budget, and print each "
+                       "with its flops, params, activations, depths, widths and group widths.")
+    p.add_argument("--space", required=True, help="design space (list them with "
+                   "`regnet-space spaces`)")
     p.add_argument("--n", type=int, default=10, help="number of accepted samples (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed, >= 0 (default 0)")
     add_budget_options(p)
-    p.add_argument("--block", help="block type override: X, Y, R, V, VR")
-    p.add_argument("--num-stages", type=int, help="stage count (AnyNetX: stages; RegNet: the "
-                   "count kept)")
-    p.add_argument("--max-draws", type=int, default=20_000_000, help="give up after this many "
-                   "draws (default 20,000,000)")
+    p.add_argument("--block", help="block type instead of the space's: X, Y (X with "
+                   "squeeze-excitation), R (X without groups), V or VR (plain, residual)")
+    p.add_argument("--num-stages", type=int, metavar="N", help="number of stages (AnyNetX: the "
+                   "stages sampled; RegNet: only configs with exactly this many are kept)")
+    p.add_argument("--max-draws", type=int, default=20_000_000, metavar="N",
+                   help="give up after this many draws, accepted or not (default 20,000,000)")
     add_input_options(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--json", action="store_true", help="print the samples as JSON (a list "
+                   "`describe` and `train` read back)")
     p.set_defaults(func=run)

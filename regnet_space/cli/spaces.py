@@ -33,6 +33,10 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("spaces", help="list the design spaces with their dimensions and sizes")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser("spaces", help="list the design spaces with their dimensions and sizes",
+                       description="List the design spaces: their number of dimensions, size "
+                       "(points of the quantized grid meeting the space's constraints) next to "
+                       "the paper's count, and a description.")
+    p.add_argument("--json", action="store_true", help="print every space with its parameters "
+                   "and constraints as JSON")
     p.set_defaults(func=run)

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from ..search import optuna as so
     from ..search.registry import get_searcher
     from ..spaces import get_space
+    from ..spaces.encoding import get_encoding
     from ..training.options import data_options, settings_from_options
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     positive("--max-failures", args.max_failures)
     positive("--heartbeat", args.heartbeat)
     positive("--grace", args.grace)
+    positive("--sampler-seed", args.sampler_seed, 0)
     budget = Budget.parse(args.flops, args.params, args.acts)
     searcher = get_searcher(args.sampler, "optuna")
     seed = args.sampler_seed if args.sampler_seed is not None else (
@@ -68,14 +70,17 @@ def run(args: argparse.Namespace) -> int:
         space.sample_arrays(1, seed=0, budget=budget, max_draws=PROBE_DRAWS)
     except BudgetError as e:
         raise UsageError(str(e)) from None
-    sampler = so.make_sampler(searcher.name, space, budget, seed=seed)
+    encoding = get_encoding(space, budget, args.encoding)  # one for the sampler and objective
+    sampler = so.make_sampler(searcher.name, space, budget, seed=seed, encoding=encoding)
     ddict = data.describe()
     meta = so.study_meta(space, budget, searcher.name, seed,
-                         data={k: ddict.get(k) for k in DATA_KEYS}, settings=settings.recipe())
+                         data={k: ddict.get(k) for k in DATA_KEYS}, settings=settings.recipe(),
+                         encoding=encoding.name)
     meta["settings_full"] = settings.to_dict()
     name = args.study or so.default_study_name(space, budget)
     study = so.open_study(storage, name, meta, sampler, pruner=_pruner(args.pruner))
-    fn = so.objective(space, data, settings, budget=budget, prune=args.pruner != "none")
+    fn = so.objective(space, data, settings, budget=budget, prune=args.pruner != "none",
+                      encoding=encoding)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     print(f"study {name!r} in {so.redact(so.normalize_storage(args.storage))}: {space.name} at "
           f"{space.resolution}px, {budget.describe()}, sampler {searcher.name}, {args.n} trials "
@@ -110,29 +115,37 @@ def register(sub) -> None:
         "persistent Optuna study. Rerunning the same command resumes the study; several workers "
         "(terminals or machines) may run it at once on one storage.")
     g = p.add_argument_group("search")
-    g.add_argument("--space", default="regnetx", help="design space (see `regnet-space spaces`)")
+    g.add_argument("--space", default="regnetx", help="design space (default regnetx; list "
+                   "them with `regnet-space spaces`)")
     add_budget_options(g, what="budget at the data's resolution")
     g.add_argument("--n", type=int, default=100, help="trials in the study in total, over all "
                    "workers and restarts (default 100); infeasible ones count")
     g.add_argument("--sampler", default="design", help="design (the paper's distribution with "
                    "exact budget rejection; default) or one of Optuna's: "
                    + ", ".join(n for n in searcher_names("optuna") if n != "design"))
-    g.add_argument("--sampler-seed", type=int, help="sampler seed (default: --seed, else 0)")
+    g.add_argument("--encoding", default="feasible", choices=("feasible", "raw"),
+                   help="what the sampler searches: feasible (default: every proposal decodes "
+                   "to a network inside the budget and the space's constraints) or raw (the "
+                   "space's parameters as they are; most proposals are then infeasible under a "
+                   "narrow budget)")
+    g.add_argument("--sampler-seed", type=int, metavar="N",
+                   help="sampler seed, >= 0 (default: --seed, else 0)")
     g.add_argument("--pruner", default="none", help="none (default), median or hyperband: "
                    "stop poor trials early (their errors are then not comparable)")
     s = p.add_argument_group("storage")
-    s.add_argument("--storage", default=DEFAULT_STORAGE, help="sqlite:///file.db (default "
-                   f"{DEFAULT_STORAGE}), postgresql://user:password@host/db, or journal:FILE")
+    s.add_argument("--storage", default=DEFAULT_STORAGE, metavar="URL", help="where the study "
+                   f"lives: sqlite:///file.db (default {DEFAULT_STORAGE}), "
+                   "postgresql://user:password@host/db, or journal:FILE")
     s.add_argument("--study", help="study name (default: from the space and budget)")
-    s.add_argument("--heartbeat", type=int, default=30, help="seconds between a running trial's "
-                   "heartbeats (default 30)")
-    s.add_argument("--grace", type=int, help="a running trial without heartbeat for this long "
-                   "is retried (default 4 x heartbeat); dead workers on this host are detected "
-                   "at once")
-    s.add_argument("--max-retry", type=int, default=3, help="retries of a dead worker's trial "
-                   "(default 3)")
-    s.add_argument("--max-failures", type=int, default=20, help="stop this worker after this "
-                   "many failed evaluations (default 20)")
+    s.add_argument("--heartbeat", type=int, default=30, metavar="SECONDS", help="seconds "
+                   "between a running trial's heartbeats (default 30)")
+    s.add_argument("--grace", type=int, metavar="SECONDS", help="a running trial without "
+                   "heartbeat for this long is retried (default 4 x heartbeat); dead workers on "
+                   "this host are detected at once")
+    s.add_argument("--max-retry", type=int, default=3, metavar="N", help="times a trial whose "
+                   "worker died is retried, >= 0 (default 3)")
+    s.add_argument("--max-failures", type=int, default=20, metavar="N", help="stop this worker "
+                   "after this many failed evaluations, >= 1 (default 20)")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: when stderr is a terminal; otherwise a line per "
                    "trial)")

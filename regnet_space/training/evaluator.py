@@ -142,9 +142,9 @@ class EvalResult:
         Example:
             >>> EvalResult("ok", error=0.125, epochs=1, flops=3_100_000, params=52_000,
             ...            images_per_s=2500.0, device="cpu", wall_time=3.2).summary()
-            'ok      error 12.50% (test)  1 ep  3.1 MF  0.05 M params  2,500 img/s on cpu  3.2 s'
+            'ok      error 0.1250 (test)  1 ep  3.1 MF  0.05 M params  2,500 img/s on cpu  3.2 s'
         """
-        err = f"error {100 * self.error:.2f}% ({self.eval_split})" if self.error is not None else "error -"
+        err = f"error {self.error:.4f} ({self.eval_split})" if self.error is not None else "error -"
         line = (f"{self.status:<7} {err}  {self.epochs} ep  {self.flops / 1e6:.1f} MF  "
                 f"{self.params / 1e6:.2f} M params  {self.images_per_s:,.0f} img/s on "
                 f"{self.device or '?'}  {self.wall_time:.1f} s")

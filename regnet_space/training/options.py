@@ -43,11 +43,16 @@ class DataOptions:
         DataOptions(data='fashion-mnist', data_dir=None, train_size=1000, val_size=None, test_size=2000, data_seed=0, resolution=None)
     """
 
-    data: str = _opt("fashion-mnist", "fashion-mnist, mnist, cifar10, imagefolder, synthetic, "
-                     "or a directory holding one of them")
-    data_dir: str | None = _opt(None, "folder holding the data set (also "
-                                "$REGNET_SPACE_FASHION_MNIST, $REGNET_SPACE_DATA); a named folder "
-                                "must exist")
+    data: str = _opt("fashion-mnist", "fashion-mnist (default), mnist, cifar10, imagefolder, "
+                     "synthetic, or a folder holding one of them. cifar10 reads python pickles, "
+                     "and loading a pickle runs whatever code it contains: it is read only from "
+                     "a folder you name (--data-dir, --data DIR or $REGNET_SPACE_CIFAR10), so use "
+                     "trusted files only")
+    data_dir: str | None = _opt(None, "folder holding the data set; the only place looked when "
+                                "given (else $REGNET_SPACE_FASHION_MNIST, $REGNET_SPACE_MNIST or "
+                                "$REGNET_SPACE_CIFAR10, then $REGNET_SPACE_DATA/<name>, then the "
+                                "system copy, e.g. /usr/share/datasets/fashion-mnist). A folder "
+                                "you name must exist and hold the set")
     train_size: int | None = _opt(None, "class-balanced training subset, or 'all' (default: the "
                                   "preset's)")
     val_size: int | None = _opt(None, "validation images carved from the training split; when "

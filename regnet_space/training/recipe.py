@@ -67,10 +67,10 @@ class TrainSettings:
 
     epochs: int = _opt(2, "full passes over the training subset")
     lr: float = _opt(0.2, "initial learning rate of the half-period cosine")
-    weight_decay: float = _opt(5e-5, "L2 weight decay on every parameter", flag="--wd")
+    weight_decay: float = _opt(5e-4, "L2 weight decay on every parameter", flag="--wd")
     momentum: float = _opt(0.9, "SGD momentum")
     nesterov: bool = _opt(False, "Nesterov momentum")
-    batch_size: int = _opt(64, "training images per step")
+    batch_size: int = _opt(32, "training images per step")
     label_smoothing: float = _opt(0.0, "cross-entropy label smoothing in [0, 1)")
     warmup: float = _opt(0.1, "fraction of the steps with a linear learning-rate warm-up "
                          "(from warmup_factor x lr); 0 = none")
@@ -158,7 +158,7 @@ class TrainSettings:
 
         Example:
             >>> TrainSettings().describe()  # doctest: +ELLIPSIS
-            'recipe brief: 2 epochs, SGD lr 0.2 ... batch 64, warm-up 10% from 0.1x, init zero_last_bn'
+            'recipe brief: 2 epochs, SGD lr 0.2 ... batch 32, warm-up 10% from 0.1x, init zero_last_bn'
         """
         warm = (f"warm-up {self.warmup:.0%} from {self.warmup_factor:g}x" if self.warmup
                 else "no warm-up")

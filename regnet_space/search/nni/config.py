@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ...budget import Budget
-from ...errors import ConfigError
+from ...errors import ConfigError, require
 from ...spaces import DesignSpace, get_space
 from .space import search_space
 
@@ -52,6 +52,7 @@ class ExperimentSpec:
     max_duration: str | None = None
     gpus: int = 0
     python: str = field(default_factory=lambda: sys.executable)
+    encoding: str = "feasible"
 
 
 def canonical_tuner(name: str) -> str:
@@ -113,7 +114,7 @@ def budget_arguments(budget: Budget) -> list[str]:
 def trial_command(spec: ExperimentSpec) -> str:
     """``<python> -m regnet_space.search.nni.trial --space ... --flops ... <evaluator options>``."""
     argv = [spec.python, "-m", "regnet_space.search.nni.trial", *space_arguments(spec.space),
-            *budget_arguments(spec.budget), *spec.trial_args]
+            *budget_arguments(spec.budget), "--encoding", spec.encoding, *spec.trial_args]
     return " ".join(shlex.quote(str(a)) for a in argv)
 
 
@@ -145,20 +146,18 @@ def experiment_config(spec: ExperimentSpec, out_dir: Path) -> dict:
     return cfg
 
 
-def _yaml(data: Any, indent: int = 0) -> str:
-    """A tiny YAML writer for the config (JSON scalars are valid YAML; no PyYAML needed)."""
-    pad = "  " * indent
-    lines = []
-    for k, v in data.items():
-        if isinstance(v, dict):
-            if not v:
-                lines.append(f"{pad}{k}: {{}}")
-            else:
-                lines.append(f"{pad}{k}:")
-                lines.append(_yaml(v, indent + 1))
-        else:
-            lines.append(f"{pad}{k}: {json.dumps(v)}")
-    return "\n".join(lines)
+def _yaml(data: Any) -> str:
+    """``data`` as YAML block style, written by PyYAML's emitter (which quotes and escapes every
+    string, so no value can start a key of its own); key order is kept."""
+    yaml = require("yaml", pip="PyYAML", purpose="writing the NNI config.yml")
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                          width=1 << 16)
+
+
+def _check_printable(what: str, text: Any) -> None:
+    if any(ord(c) < 32 or ord(c) == 127 for c in str(text)):
+        raise ConfigError(f"{what} must not contain control characters (newlines, tabs...), got "
+                          f"{str(text)!r}")
 
 
 def write_experiment(spec: ExperimentSpec, out_dir: str | Path, *, check_budget: bool = True) -> dict:
@@ -168,15 +167,17 @@ def write_experiment(spec: ExperimentSpec, out_dir: str | Path, *, check_budget:
     sample, trial and concurrency counts), so a bad request writes nothing.
     """
     out_dir = Path(out_dir)
+    _check_printable("the output folder", out_dir.resolve())
     canonical_tuner(spec.tuner)
     if check_budget and not spec.budget.is_empty:
         spec.space.sample_arrays(1, seed=spec.seed, budget=spec.budget, max_draws=2_000_000)
-    ss = search_space(spec.space)
-    cfg = experiment_config(spec, out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ss = search_space(spec.space, spec.budget, spec.encoding)
     ss_path, cfg_path = out_dir / "search_space.json", out_dir / "config.yml"
+    run = " ".join(shlex.quote(str(a)) for a in ("nnictl", "create", "--config",
+                                                   cfg_path.resolve(), "--port", "8080"))
+    text = (f"# NNI v2 experiment config written by `regnet-space nni-config`.\n# Run: {run}\n"
+            + _yaml(experiment_config(spec, out_dir)))
+    out_dir.mkdir(parents=True, exist_ok=True)
     ss_path.write_text(json.dumps(ss, indent=2) + "\n")
-    header = ("# NNI v2 experiment config written by `regnet-space nni-config`.\n"
-              f"# Run: nnictl create --config {cfg_path.resolve()} --port 8080\n")
-    cfg_path.write_text(header + _yaml(cfg) + "\n")
+    cfg_path.write_text(text)
     return {"search_space": ss_path, "config": cfg_path}

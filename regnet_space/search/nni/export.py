@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ...budget import Budget
 from ...spaces import DesignSpace, get_space
 from .config import BUILTIN_TUNER_CLASSES, DEFAULT_EXPERIMENT_DIR, DESIGN_TUNER_CLASS
 from .space import decode_parameters
@@ -203,6 +204,7 @@ def export_population(experiment_id: str, experiment_dir: str | Path | None = No
     space_name, opts = _space_from_profile(profile)
     sampler = tuner_name(profile)
     space = _experiment_space(space_name, opts, records)
+    budget = Budget.parse(opts.get("flops"), opts.get("params"), opts.get("acts"))
     rows = []
     running = 0
     for rec in records:
@@ -212,7 +214,8 @@ def export_population(experiment_id: str, experiment_dir: str | Path | None = No
         joined_cfg, joined_vals, msg = None, None, []
         if rec.parameters:
             try:
-                joined_vals, _ = decode_parameters(space, rec.parameters)
+                joined_vals = decode_parameters(space, rec.parameters, budget,
+                                                opts.get("encoding", "raw")).values
                 joined_cfg = space.decode(joined_vals)
             except ValueError as e:
                 msg.append(f"parameters do not decode: {e}")

@@ -1,16 +1,19 @@
 """The design spaces as NNI NAS model spaces (``nni.nas``), with a complexity budget.
 
 :class:`DesignModelSpace` (and its two spellings :class:`RegNetSpace`, :class:`AnyNetSpace`) is an
-``nni.nas.nn.pytorch.ModelSpace`` whose mutables are generated from the design space's
-:class:`~regnet_space.spaces.Param` list: one ``nni.choice(name, Param.values())`` per parameter,
-the exact value grid, labelled with the parameter's name. It is written in NNI's imperative style:
+``nni.nas.nn.pytorch.ModelSpace`` whose mutables are generated from an encoding's coordinates
+(:mod:`regnet_space.spaces.encoding`; ``feasible`` by default, under the model space's budget, so
+every sample decodes to a network inside the budget; ``raw``: the space's parameters): one
+``nni.choice`` per coordinate over its grid (33 points for a continuous coordinate such as
+``size``), labelled with the coordinate's name. It is written in NNI's imperative style:
 each mutable is frozen at construction (``ensure_frozen(self.add_mutable(...))``), the values are
 decoded to a :class:`~regnet_space.config.NetConfig` and the network is built by
 :func:`regnet_space.nn.build_model`, so the stage count may depend on the sample (which NNI's
 symbolic ``MutableConv2d`` style cannot express). :meth:`DesignModelSpace.freeze` rebuilds the
 class inside ``model_context(sample)``.
 
-Budget: NNI's strategies know nothing of flops, so :func:`budget_strategy` wraps any multi-trial
+Budget: NNI's strategies know nothing of flops. With the feasible encoding every sample is inside
+the budget already; with ``raw``, :func:`budget_strategy` wraps any multi-trial
 strategy as ``Chain(strategy, Filter(feasible))`` (``nni.nas.strategy.middleware``) where
 ``feasible`` is our analytic complexity plus the space's structural constraints (RegNet's 4
 stages, AnyNetX_D/E's monotone widths and depths), evaluated on the sample dict without building a
@@ -39,9 +42,9 @@ Example (see examples/nni/nas_fashion_mnist.py for a full run)::
     from nni.nas.strategy import Random
     from regnet_space.search.nni.nas import RegNetSpace, budget_strategy, evaluate_model
 
-    space = RegNetSpace("regnetx", resolution=28, in_channels=1, num_classes=10)
-    strategy, flt = budget_strategy(Random(seed=0), space, flops=":20M")
-    evaluator = FunctionalEvaluator(evaluate_model, data="fashion-mnist", epochs=1)
+    space = RegNetSpace("regnetx", resolution=28, in_channels=1, num_classes=10, flops=":20M")
+    strategy, flt = budget_strategy(Random(seed=0), space)
+    evaluator = FunctionalEvaluator(evaluate_model, data="fashion-mnist")
     config = NasExperimentConfig("sequential", "raw", "local")
     config.max_trial_number = 10
     NasExperiment(space, evaluator, strategy, config).run(port=8081)
@@ -66,17 +69,37 @@ from ...spaces import DesignSpace
 from ...spaces import RegNetSpace as _RegNetDesign
 from ...spaces import get_space
 from ...errors import ConfigError
+from ...spaces.encoding import Encoding
+from .space import as_encoding
 
 
-def mutables(space: DesignSpace) -> dict:
-    """``{name: nni.choice(name, values)}`` for every parameter of ``space`` (the exact grid).
+def _grid(c) -> list:
+    """The values an ``nni.choice`` offers for one coordinate."""
+    import numpy as np
+
+    if c.type == "categorical":
+        return list(c.choices)
+    if c.step is not None and (c.high - c.low) / c.step <= 4096:
+        k = int(round((c.high - c.low) / c.step))
+        vals = [c.low + i * c.step for i in range(k + 1)]
+        return [int(round(v)) if c.type == "int" else round(float(v), 10) for v in vals]
+    if c.type == "int":
+        return sorted({int(round(v)) for v in np.geomspace(c.low, c.high, 128)} | {int(c.high)})
+    pts = np.geomspace(c.low, c.high, 33) if c.log else np.linspace(c.low, c.high, 33)
+    return [round(float(v), 10) for v in pts]
+
+
+def mutables(space: DesignSpace | Encoding, budget: Any = None,
+             encoding: Any = "feasible") -> dict:
+    """``{name: nni.choice(name, grid)}`` for every coordinate of the space's encoding.
 
     Example:
-        >>> m = mutables(get_space("regnetx"))
-        >>> m["g"]
-        Categorical([1, 2, 4, 8, 16, 32], label='g')
+        >>> m = mutables(get_space("regnetx"), encoding="raw")
+        >>> m["g_log2"]
+        Categorical([0, 1, 2, 3, 4, 5], label='g_log2')
     """
-    return {p.name: nni.choice(p.name, [p.cast(v) for v in p.values()]) for p in space.params}
+    enc = as_encoding(space, budget, encoding)
+    return {c.name: nni.choice(c.name, _grid(c)) for c in enc.coords}
 
 
 class DesignModelSpace(ModelSpace):
@@ -86,16 +109,20 @@ class DesignModelSpace(ModelSpace):
         space: registered space name (``regnetx``, ``regnety``, ``anynetx_a``...).
         resolution, in_channels, num_classes, stem, block: the input the networks are built for
             (as :func:`regnet_space.spaces.get_space`; below 64 pixels the small-image stem).
+        flops, params, acts: the complexity budget (``"2M:5M"``...), counted at that input.
+        encoding: ``feasible`` (default: every sample decodes inside the budget) or ``raw``.
 
-    Attributes (of a built or frozen instance): ``design_space``, ``values`` (the parameter values),
-    ``config`` (the NetConfig) and ``net`` (the :class:`regnet_space.nn.AnyNet`).
+    Attributes (of a built or frozen instance): ``design_space``, ``encoding``, ``values`` (the
+    decoded parameter values), ``config`` (the NetConfig) and ``net`` (the
+    :class:`regnet_space.nn.AnyNet`).
     """
 
     _family: type | None = None
 
     def __init__(self, space: str = "regnetx", resolution: int | None = None,
                  in_channels: int | None = None, num_classes: int | None = None,
-                 stem: str | None = None, block: str | None = None) -> None:
+                 stem: str | None = None, block: str | None = None, flops: Any = None,
+                 params: Any = None, acts: Any = None, encoding: str = "feasible") -> None:
         super().__init__()
         from ...nn import build_model
 
@@ -106,7 +133,11 @@ class DesignModelSpace(ModelSpace):
             raise ConfigError(f"{type(self).__name__} needs a {family} space, got {space!r}; "
                              f"use DesignModelSpace for any registered space")
         self.design_space = ds
-        self.values = {name: ensure_frozen(self.add_mutable(m)) for name, m in mutables(ds).items()}
+        self.budget = Budget.parse(flops, params, acts)
+        self.encoding = as_encoding(ds, self.budget, encoding)
+        coords = {name: ensure_frozen(self.add_mutable(m))
+                  for name, m in mutables(self.encoding).items()}
+        self.values = dict(self.encoding.decode(coords).values)
         self.config: NetConfig = ds.decode(self.values)
         self.net = build_model(self.config)
 
@@ -127,8 +158,10 @@ class RegNetSpace(DesignModelSpace):
 
     def __init__(self, space: str = "regnetx", resolution: int | None = None,
                  in_channels: int | None = None, num_classes: int | None = None,
-                 stem: str | None = None, block: str | None = None) -> None:
-        super().__init__(space, resolution, in_channels, num_classes, stem, block)
+                 stem: str | None = None, block: str | None = None, flops: Any = None,
+                 params: Any = None, acts: Any = None, encoding: str = "feasible") -> None:
+        super().__init__(space, resolution, in_channels, num_classes, stem, block, flops,
+                         params, acts, encoding)
 
 
 class AnyNetSpace(DesignModelSpace):
@@ -138,8 +171,10 @@ class AnyNetSpace(DesignModelSpace):
 
     def __init__(self, space: str = "anynetx_a", resolution: int | None = None,
                  in_channels: int | None = None, num_classes: int | None = None,
-                 stem: str | None = None, block: str | None = None) -> None:
-        super().__init__(space, resolution, in_channels, num_classes, stem, block)
+                 stem: str | None = None, block: str | None = None, flops: Any = None,
+                 params: Any = None, acts: Any = None, encoding: str = "feasible") -> None:
+        super().__init__(space, resolution, in_channels, num_classes, stem, block, flops,
+                         params, acts, encoding)
 
 
 # ----------------------------------------------------------------------------------- budget
@@ -152,9 +187,13 @@ def _design(space: DesignModelSpace | DesignSpace) -> DesignSpace:
     return ds
 
 
-def sample_values(space: DesignSpace, sample: Mapping[str, Any]) -> dict:
-    """The design-space parameter values in an NNI sample (labels are the parameter names)."""
-    return {p.name: sample[p.name] for p in space.params}
+def sample_values(space: DesignModelSpace | DesignSpace, sample: Mapping[str, Any]) -> dict:
+    """The design-space parameter values an NNI sample decodes to (its labels are the coordinates
+    of the model space's encoding; a bare DesignSpace means the raw encoding)."""
+    enc = getattr(space, "encoding", None)
+    if enc is None:
+        enc = as_encoding(_design(space), encoding="raw")
+    return dict(enc.decode({c.name: sample[c.name] for c in enc.coords}).values)
 
 
 def feasibility(space: DesignModelSpace | DesignSpace, budget: Budget | None = None, *,
@@ -166,14 +205,18 @@ def feasibility(space: DesignModelSpace | DesignSpace, budget: Budget | None = N
 
     Example:
         >>> ok = feasibility(get_space("regnetx"), flops=":400M")
-        >>> ok(dict(d=13, w0=24, wa=36.4, wm=2.49, b=1, g=8)), ok(dict(d=13, w0=248, wa=200, wm=2.5, b=1, g=8))
-        (True, False)
+        >>> ok(dict(d=13, w0=24, wa=36.4, wm=2.49, b_index=0, g_log2=3))
+        True
+        >>> ok(dict(d=13, w0=248, wa=200, wm=2.5, b_index=0, g_log2=3))
+        False
     """
     ds = _design(space)
     budget = budget or Budget.parse(flops, params, acts)
+    if budget.is_empty and isinstance(space, DesignModelSpace):
+        budget = space.budget
 
     def check(sample: Mapping[str, Any]) -> bool:
-        verdict = ds.check(sample_values(ds, sample), budget)
+        verdict = ds.check(sample_values(space, sample), budget)
         if record is not None:
             record.append({"sample": dict(verdict.values), "flops": verdict.flops,
                            "params": verdict.params, "acts": verdict.acts,
@@ -205,8 +248,9 @@ def budget_strategy(strategy, space: DesignModelSpace | DesignSpace, budget: Bud
 
 # ----------------------------------------------------------------------------------- evaluation
 @functools.lru_cache(maxsize=4)
-def _data(name: str, train_size: int | None, test_size: int | None, seed: int, resolution: int | None,
-          data_dir: str | None):
+def _data(name: str, train_size: int | None, test_size: int | None, seed: int,
+          resolution: int | None, data_dir: str | None):
+    # One data set per process for all the models a sequential NAS engine trains.
     from ...training.data import load_data
 
     kw: dict[str, Any] = dict(train_size=train_size, test_size=test_size, seed=seed)
@@ -217,32 +261,33 @@ def _data(name: str, train_size: int | None, test_size: int | None, seed: int, r
     return load_data(name, **kw)
 
 
-#: Every model :func:`evaluate_model` trained in this process: ``{"config", "flops", "error",
-#: "status"}`` (what the tests use to show no over-budget model was trained).
-EVALUATED: list[dict] = []
-
-
 def evaluate_model(model: DesignModelSpace, data: str = "fashion-mnist", *,
-                   train_size: int | None = None, test_size: int | None = None,
-                   data_seed: int = 0, resolution: int | None = None, data_dir: str | None = None,
+                   preset: str = "brief", train_size: int | None = None,
+                   test_size: int | None = None, data_seed: int = 0,
+                   resolution: int | None = None, data_dir: str | None = None,
                    **settings: Any) -> float:
-    """A ``FunctionalEvaluator`` function: train ``model.config`` briefly, report accuracy (%).
+    """A ``FunctionalEvaluator`` function: train ``model.config`` briefly, report its accuracy.
 
-    ``settings`` are :class:`regnet_space.training.TrainSettings` fields (``epochs``, ``lr``,
-    ``seed``, ``threads``...). Reports each epoch's held-out accuracy as an intermediate result and
-    ``{"default": accuracy, "error", "status", "flops", "params", "acts", "config"}`` as the final
-    one; a failed training reports accuracy 0. Returns the accuracy.
+    The recipe and the data subset are ``preset``'s (default ``brief``, the same defaults as
+    ``regnet-space train``, ``sweep`` and the NNI trial); ``train_size``, ``test_size`` and
+    :class:`regnet_space.training.TrainSettings` fields in ``settings`` (``epochs``, ``lr``,
+    ``seed``, ``threads``...) override them. Reports each epoch's held-out accuracy (1 - top-1
+    error, a fraction) as an intermediate result and ``{"default": accuracy, "error", "status",
+    "flops", "params", "acts", "config"}`` as the final one; a failed training reports accuracy
+    0. Returns the accuracy.
     """
     from ...training.evaluator import evaluate
+    from ...training.recipe import as_settings, preset_data
 
-    d = _data(data, train_size, test_size, data_seed, resolution, data_dir)
+    sizes = preset_data(preset)
+    d = _data(data, sizes["train_size"] if train_size is None else train_size,
+              sizes["test_size"] if test_size is None else test_size, data_seed, resolution,
+              data_dir)
     cfg = model.config
-    res = evaluate(cfg, d, settings or None, progress=False,
+    res = evaluate(cfg, d, as_settings(preset, **settings), progress=False,
                    on_epoch=lambda epoch, err, r: nni.report_intermediate_result(float(1.0 - err)))
     ok = res.status == "ok" and res.error is not None
     acc = float(1.0 - res.error) if ok else 0.0
-    EVALUATED.append({"config": cfg, "flops": int(res.flops), "params": int(res.params),
-                      "acts": int(res.acts), "error": res.error, "status": res.status})
     nni.report_final_result({"default": acc, "error": float(res.error) if ok else None,
                              "status": res.status, "flops": int(res.flops),
                              "params": int(res.params), "acts": int(res.acts),
@@ -250,5 +295,5 @@ def evaluate_model(model: DesignModelSpace, data: str = "fashion-mnist", *,
     return acc
 
 
-__all__ = ["AnyNetSpace", "DesignModelSpace", "EVALUATED", "RegNetSpace", "budget_filter",
-           "budget_strategy", "evaluate_model", "feasibility", "mutables", "sample_values"]
+__all__ = ["AnyNetSpace", "DesignModelSpace", "RegNetSpace", "budget_filter", "budget_strategy",
+           "evaluate_model", "feasibility", "mutables", "sample_values"]

@@ -5,8 +5,9 @@ What ``regnet-space nni-config`` puts in ``trialCommand``. One trial:
 1. takes NNI's parameters (:func:`nni.get_next_parameter`); standalone (no NNI) it uses
    ``--parameters JSON`` or else one draw of the space's own distribution under the budget, so the
    command can be tried by hand;
-2. snaps them onto the space's grid and decodes them to a :class:`~regnet_space.config.NetConfig`
-   (:func:`regnet_space.search.nni.decode_parameters`);
+2. decodes them (coordinates of the ``--encoding``, ``feasible`` by default, or a whole
+   configuration from the design-space tuner) to the space's values and a
+   :class:`~regnet_space.config.NetConfig` (:func:`regnet_space.search.nni.decode_parameters`);
 3. checks the space's structural constraints and the budget analytically. An infeasible sample is
    reported at once, without loading data or training, as ``{"default": INFEASIBLE_ERROR (1.0,
    the worst top-1 error as a fraction), "status": "infeasible", "feasible": false, "violations":
@@ -19,8 +20,9 @@ What ``regnet-space nni-config`` puts in ``trialCommand``. One trial:
    the parameters used (so results can be trusted despite nni#5726).
 
 The final result dict's keys: ``default``, ``status`` (ok / infeasible / failed), ``feasible``,
-``error``, ``space``, ``parameter_id``, ``parameters`` (the snapped values used), ``received``
-(what NNI sent), ``moved`` (names snapped off-grid), ``config`` (NetConfig dict), ``flops``,
+``error``, ``space``, ``parameter_id``, ``parameters`` (the decoded values used), ``received``
+(what NNI sent), ``moved`` (coordinates clipped or snapped), ``repaired`` (the proposal was moved
+to a feasible configuration), ``encoding``, ``config`` (NetConfig dict), ``flops``,
 ``params``, ``acts``, ``violations``, ``train_time``, ``images_per_s``, ``epochs``, ``seed``,
 ``dataset``, ``eval_split``, ``test_error``, ``eval_status``, ``device``, ``message``.
 """
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--space-input", metavar="RES,CH,CLASSES",
                    help="input the complexity is counted at (nni-config writes it); default: the "
                    "data's, which must then be loaded before the budget check")
+    p.add_argument("--encoding", default="feasible", choices=("feasible", "raw"),
+                   help="the encoding the search space was written in")
     p.add_argument("--parameters", help="JSON parameters for a run outside NNI")
     add_options(p)
     return p
@@ -88,7 +92,8 @@ def run(argv: list[str] | None = None) -> dict:
             received = json.loads(args.parameters)
         else:  # standalone: one draw of the space's own distribution
             received = space.sample(1, seed=seed, budget=budget)[0].values
-    values, moved = decode_parameters(space, received)
+    got = decode_parameters(space, received, budget, args.encoding)
+    values, moved = got.values, list(got.moved)
     cfg = space.decode(values)
     verdict = space.check(values, budget)
     violations = list(verdict.violations)
@@ -96,6 +101,7 @@ def run(argv: list[str] | None = None) -> dict:
         "default": INFEASIBLE_ERROR, "status": "infeasible", "feasible": not violations,
         "error": None, "space": space.name, "parameter_id": parameter_id,
         "parameters": values, "received": _plain_dict(received), "moved": moved,
+        "repaired": got.repaired, "encoding": args.encoding,
         "config": cfg.to_dict(), "flops": verdict.flops, "params": verdict.params,
         "acts": verdict.acts,
         "violations": violations, "train_time": 0.0, "images_per_s": None, "epochs": 0,

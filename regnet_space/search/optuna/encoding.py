@@ -1,143 +1,154 @@
-"""Optuna suggestions for a design space, generated from its parameter list."""
+"""Optuna suggestions for a design space, generated from an encoding's coordinates.
+
+An :class:`~regnet_space.spaces.encoding.Encoding` (``feasible`` by default, or ``raw``) lists
+tool-neutral coordinates; each becomes one Optuna distribution:
+
+=====================================  ===============================================
+coordinate                             Optuna
+=====================================  ===============================================
+int, step s                            ``suggest_int(name, low, high, step=s)``
+int, log scale                         ``suggest_int(name, low, high, log=True)``
+                                       (Optuna forbids a step with a log scale: the
+                                       value is snapped to the grid on decoding)
+float (log scale, step)                ``suggest_float`` with the same options
+categorical                            ``suggest_categorical``
+=====================================  ===============================================
+
+The decoded parameter values are stored in the trial's user attribute ``values`` (exports use
+them, so a table shows ``g = 8``, never ``g_log2 = 3``), and ``repaired = True`` when the
+proposal had to be moved to a feasible configuration (see :mod:`regnet_space.spaces.encoding`).
+
+Example:
+    >>> import optuna
+    >>> from regnet_space.spaces import get_space
+    >>> space = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
+    >>> enc = encoding_for(space, "2M:5M")
+    >>> sorted(distributions(enc))
+    ['b_index', 'd', 'g_log2', 'size', 'slope', 'wm']
+    >>> study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+    >>> values = suggest_values(study.ask(), enc)
+    >>> space.check(values, "2M:5M").feasible
+    True
+"""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any, Mapping
 
-import numpy as np
 import optuna
 from optuna.distributions import (BaseDistribution, CategoricalDistribution, FloatDistribution,
                                   IntDistribution)
 
 from ...config import NetConfig
 from ...errors import ConfigError
-from ...spaces import DesignSpace, Param
-
-# ------------------------------------------------------------------------------ encoding
-@dataclass(frozen=True)
-class _Enc:
-    """How one space parameter is asked of Optuna: its Optuna name, distribution and mapping."""
-
-    param: Param
-    name: str
-    distribution: BaseDistribution
-    how: str  # "direct", "snap", "log2", "index", "categorical"
-
-    def decode(self, raw: Any) -> int | float | Any:
-        p = self.param
-        if self.how == "direct":
-            return p.cast(raw)
-        if self.how == "snap":
-            return p.snap(raw)
-        if self.how == "log2":
-            return p.cast(2.0 ** int(raw))
-        if self.how == "index":
-            return p.cast(p.values()[int(raw)])
-        return raw  # categorical
-
-    def encode(self, value: Any) -> Any:
-        p = self.param
-        if self.how == "direct":
-            return p.cast(value)
-        if self.how == "snap":
-            v = p.cast(value)
-            return int(v) if isinstance(self.distribution, IntDistribution) else float(v)
-        if self.how == "log2":
-            return int(round(math.log2(float(value))))
-        if self.how == "index":
-            vals = p.values()
-            return int(np.argmin(np.abs(vals - float(value))))
-        return value
+from ...spaces import Coord, DesignSpace
+from ...spaces.encoding import Encoding, get_encoding
 
 
-def _encoding(p: Param) -> _Enc:
-    if p.kind == "uniform":
-        if p.is_int:
-            d = IntDistribution(int(p.low), int(p.high), step=int(p.q))
-        else:
-            d = FloatDistribution(float(p.low), float(p.high), step=float(p.q))
-        return _Enc(p, p.name, d, "direct")
-    if p.kind == "log_uniform":
-        d = (IntDistribution(int(p.low), int(p.high), log=True) if p.is_int
-             else FloatDistribution(float(p.low), float(p.high), log=True))
-        return _Enc(p, p.name, d, "snap")
-    if p.kind == "power2":
-        e = np.log2(p.values())
-        return _Enc(p, f"{p.name}_log2", IntDistribution(int(e[0]), int(e[-1])), "log2")
-    if p.kind == "power2_or_log":
-        vals = p.values()
-        return _Enc(p, p.name, IntDistribution(int(vals[0]), int(vals[-1]), log=True), "snap")
-    # choice
-    if all(isinstance(c, (int, float, np.integer, np.floating)) and not isinstance(c, bool)
-           for c in p.choices):
-        return _Enc(p, f"{p.name}_index", IntDistribution(0, p.cardinality - 1), "index")
-    return _Enc(p, p.name, CategoricalDistribution(p.choices), "categorical")
-
-
-def _encodings(space: DesignSpace) -> tuple[_Enc, ...]:
+def encoding_for(space: DesignSpace | Encoding, budget: Any = None,
+                 encoding: str = "feasible") -> Encoding:
+    """``space`` as an :class:`Encoding` (an encoding, given as ``space`` or ``encoding``, is
+    returned as it is)."""
+    for given in (space, encoding):
+        if isinstance(given, Encoding):
+            return given
     if not isinstance(space, DesignSpace):
-        raise ConfigError(f"expected a DesignSpace (e.g. get_space('regnetx')), got "
-                        f"{type(space).__name__}")
-    return tuple(_encoding(p) for p in space.params)
+        raise ConfigError(f"expected a DesignSpace (e.g. get_space('regnetx')) or an encoding, "
+                          f"got {type(space).__name__}")
+    return get_encoding(space, budget, encoding)
 
 
-def distributions(space: DesignSpace) -> dict[str, BaseDistribution]:
-    """The Optuna search space of a design space: {optuna parameter name: distribution}.
+def coord_distribution(c: Coord) -> BaseDistribution:
+    """The Optuna distribution of one coordinate.
+
+    Example:
+        >>> coord_distribution(Coord("w0", "int", 8, 248, step=8, log=True))
+        IntDistribution(high=248, log=True, low=8, step=1)
+    """
+    if c.type == "categorical":
+        return CategoricalDistribution(c.choices)
+    if c.type == "int":
+        step = 1 if c.log or c.step is None else int(c.step)
+        return IntDistribution(int(c.low), int(c.high), log=c.log, step=step)
+    step = None if c.log or c.step is None else float(c.step)
+    return FloatDistribution(float(c.low), float(c.high), log=c.log, step=step)
+
+
+def distributions(space: DesignSpace | Encoding, budget: Any = None,
+                  encoding: str = "feasible") -> dict[str, BaseDistribution]:
+    """The Optuna search space of an encoding: {parameter name: distribution}.
 
     Example:
         >>> from regnet_space.spaces import get_space
-        >>> sorted(distributions(get_space("regnetx")))
+        >>> sorted(distributions(get_space("regnetx"), encoding="raw"))
         ['b_index', 'd', 'g_log2', 'w0', 'wa', 'wm']
     """
-    return {e.name: e.distribution for e in _encodings(space)}
+    enc = encoding_for(space, budget, encoding)
+    return {c.name: coord_distribution(c) for c in enc.coords}
 
 
-def encode_values(space: DesignSpace, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Effective parameter values -> Optuna parameters (e.g. for ``study.enqueue_trial``)."""
-    values = space.check_values(values)
-    return {e.name: e.encode(values[e.param.name]) for e in _encodings(space)}
+def _native(c: Coord, v: Any) -> Any:
+    return v if c.type == "categorical" else (int(round(float(v))) if c.type == "int"
+                                              else float(v))
 
 
-def decode_params(space: DesignSpace, params: Mapping[str, Any]) -> dict[str, int | float]:
-    """Optuna parameters (``trial.params``) -> effective, snapped parameter values."""
-    missing = [e.name for e in _encodings(space) if e.name not in params]
-    if missing:
-        raise ConfigError(f"parameters {missing} of space {space.name} are missing")
-    return {e.param.name: e.decode(params[e.name]) for e in _encodings(space)}
+def encode_values(space: DesignSpace | Encoding, values: Mapping[str, Any], budget: Any = None,
+                  encoding: str = "feasible") -> dict[str, Any]:
+    """Parameter values -> Optuna parameters (e.g. for ``study.enqueue_trial``)."""
+    enc = encoding_for(space, budget, encoding)
+    x = enc.encode(values)
+    return {c.name: _native(c, x[c.name]) for c in enc.coords}
 
 
-def suggest_values(trial: optuna.trial.BaseTrial, space: DesignSpace) -> dict[str, int | float]:
-    """Ask ``trial`` for every parameter of ``space``; returns the effective (snapped) values and
-    stores them as the user attribute ``values``."""
-    values = {}
-    for e in _encodings(space):
-        d = e.distribution
+def decode_params(space: DesignSpace | Encoding, params: Mapping[str, Any], budget: Any = None,
+                  encoding: str = "feasible") -> dict[str, int | float]:
+    """Optuna parameters (``trial.params``) -> the space's parameter values."""
+    return dict(encoding_for(space, budget, encoding).decode(params).values)
+
+
+def suggest_values(trial: optuna.trial.BaseTrial, space: DesignSpace | Encoding,
+                   budget: Any = None, encoding: str = "feasible") -> dict[str, int | float]:
+    """Ask ``trial`` for every coordinate of the encoding; returns the decoded parameter values
+    and stores them as the user attribute ``values`` (and ``repaired`` when the proposal was
+    moved to a feasible configuration)."""
+    enc = encoding_for(space, budget, encoding)
+    raw = {}
+    for c in enc.coords:
+        d = coord_distribution(c)
         if isinstance(d, IntDistribution):
-            raw = trial.suggest_int(e.name, d.low, d.high, step=d.step, log=d.log)
+            raw[c.name] = trial.suggest_int(c.name, d.low, d.high, step=d.step, log=d.log)
         elif isinstance(d, FloatDistribution):
-            raw = trial.suggest_float(e.name, d.low, d.high, step=d.step, log=d.log)
+            raw[c.name] = trial.suggest_float(c.name, d.low, d.high, step=d.step, log=d.log)
         else:
-            raw = trial.suggest_categorical(e.name, d.choices)
-        values[e.param.name] = e.decode(raw)
+            raw[c.name] = trial.suggest_categorical(c.name, d.choices)
+    decoded = enc.decode(raw)
+    values = dict(decoded.values)
     trial.set_user_attr("values", values)
+    if decoded.repaired:
+        trial.set_user_attr("repaired", True)
     return values
 
 
-def suggest(trial: optuna.trial.BaseTrial, space: DesignSpace) -> NetConfig:
-    """Define-by-run: suggest every parameter of ``space`` and decode the NetConfig.
+def suggest(trial: optuna.trial.BaseTrial, space: DesignSpace | Encoding, budget: Any = None,
+            encoding: str = "feasible") -> NetConfig:
+    """Define-by-run: suggest a configuration of ``space`` and decode its NetConfig.
 
-    Works with any Optuna sampler. Effective values go to the user attribute ``values``. Whether
-    the configuration meets the space's structural constraints (e.g. RegNet's 4 stages) or a
-    budget is checked by :func:`apply_budget`.
+    Works with any Optuna sampler. With the ``feasible`` encoding (default) the configuration
+    meets the space's structural constraints and ``budget``; with ``raw`` it may not (check it
+    with :meth:`DesignSpace.check` or :func:`regnet_space.search.optuna.apply_budget`).
 
     Example:
         >>> import optuna
         >>> from regnet_space.spaces import get_space
+        >>> space = get_space("anynetx_a", resolution=28, in_channels=1, num_classes=10)
         >>> study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-        >>> cfg = suggest(study.ask(), get_space("regnetx"))
-        >>> cfg.block
-        'X'
+        >>> cfg = suggest(study.ask(), space, "2M:5M")
+        >>> 2e6 <= space.check(study.trials[0].user_attrs["values"]).flops <= 5e6
+        True
     """
-    return space.decode(suggest_values(trial, space))
+    enc = encoding_for(space, budget, encoding)
+    return enc.space.decode(suggest_values(trial, enc))
+
+
+__all__ = ["coord_distribution", "decode_params", "distributions", "encode_values",
+           "encoding_for", "suggest", "suggest_values"]

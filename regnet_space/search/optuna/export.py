@@ -57,7 +57,8 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
         values = t.user_attrs.get("values")
         if values is None and space is not None:
             try:
-                values = decode_params(space, t.params)
+                values = decode_params(space, t.params, meta.get("budget"),
+                                       meta.get("encoding", "raw"))
             except ValueError:
                 values = {}
         values = values or {}
@@ -66,7 +67,7 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
         if space is not None and values and (config is None or flops is None):
             try:
                 cfg = space.decode(values)
-                from .complexity import complexity
+                from ...complexity import complexity
                 cx = complexity(cfg)
                 config = config or cfg.to_json()
                 flops, params, acts = cx.flops, cx.params, cx.acts

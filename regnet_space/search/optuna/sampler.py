@@ -13,7 +13,7 @@ from optuna.samplers import BaseSampler, RandomSampler
 from ...budget import Budget, as_budget
 from ...errors import ConfigError, require
 from ...spaces import DesignSpace, get_space
-from .encoding import _encodings, encode_values
+from .encoding import distributions, encode_values, encoding_for
 from .storage import _quiet
 
 
@@ -30,11 +30,19 @@ class DesignSpaceSampler(BaseSampler):
     """Random search exactly as in the paper: whole configurations from the design space's
     distribution, with exact rejection under a complexity budget.
 
-    Trial number ``k`` takes the ``k``-th accepted sample of ``space.sample_arrays(n, seed=seed,
-    flops=..., params=..., acts=...)``, which is prefix-consistent. So the configurations have the
-    same distribution as :meth:`DesignSpace.sample` (the same seed gives the same sequence), and
-    parallel workers sharing a study draw distinct, reproducible configurations (trial numbers are
-    unique). Accepted samples are cached and the stream is extended by doubling.
+    The trials take the accepted samples of ``space.sample_arrays(n, seed=seed, flops=...,
+    params=..., acts=...)`` (prefix-consistent) in order: a trial takes sample number ``k`` =
+    the number of earlier trials that drew a sample themselves (:meth:`sample_index`). A retry of a
+    dead worker's trial reuses the configuration of the trial it retries, and so does a trial
+    enqueued with all the space's parameters; neither uses up a sample. So without retries trial
+    ``k`` is sample ``k``, and after a SIGKILLed worker's trial is retried the study still holds
+    exactly the first samples of :meth:`DesignSpace.sample` with that seed, each once: the
+    configurations have the paper's distribution, the sequence is reproducible, and parallel
+    workers sharing a study draw distinct configurations (trial numbers are unique and every
+    earlier trial is in the storage when a trial is created). A sample is skipped only when its
+    trial never trained: given up after the last retry, or a surplus trial of a sweep's race for
+    its last places (see :func:`~regnet_space.search.optuna.run_worker`) whose place a failed
+    evaluation later freed. Accepted samples are cached and the stream is extended by doubling.
 
     The sampler declares the whole search space up front (``infer_relative_search_space``), so it
     works from the first trial on; the objective must ask for the parameters with :func:`suggest`
@@ -79,7 +87,8 @@ class DesignSpaceSampler(BaseSampler):
     """
 
     def __init__(self, space: DesignSpace | str, flops: Any = None, params: Any = None,
-                 acts: Any = None, *, seed: int | None = None, max_draws: int = 20_000_000) -> None:
+                 acts: Any = None, *, seed: int | None = None, max_draws: int = 20_000_000,
+                 encoding: str = "feasible") -> None:
         if isinstance(space, str):
             space = get_space(space)
         if not isinstance(space, DesignSpace):
@@ -93,8 +102,8 @@ class DesignSpaceSampler(BaseSampler):
         self._budget = Budget.parse(flops, params, acts)
         self._seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
         self._max_draws = int(max_draws)
-        self._encs = _encodings(space)
-        self._search_space = {e.name: e.distribution for e in self._encs}
+        self._encoding = encoding_for(space, self._budget, encoding)
+        self._search_space = distributions(self._encoding)
         self._lock = threading.Lock()
         self._cache = None
         self._independent = RandomSampler(seed=self._seed)
@@ -107,6 +116,11 @@ class DesignSpaceSampler(BaseSampler):
     @property
     def budget(self) -> Budget:
         return self._budget
+
+    @property
+    def encoding(self):
+        """The encoding whose coordinates this sampler proposes (and the objective decodes)."""
+        return self._encoding
 
     @property
     def seed(self) -> int:
@@ -125,6 +139,37 @@ class DesignSpaceSampler(BaseSampler):
         batch = self._extend(k + 1)
         return {p.name: p.cast(batch.values[p.name][k]) for p in self._space.params}
 
+    def _copies_another(self, trial) -> bool:
+        """A trial whose space parameters were given when it was created: a dead worker's trial
+        retried (system attrs ``retry_history``, as Optuna's retry callback) or a trial enqueued
+        with every parameter of the space (``fixed_params``). Both are set at creation and never
+        change, which keeps :meth:`sample_index` the same in every worker at any time."""
+        attrs = trial.system_attrs
+        return "retry_history" in attrs or set(self._search_space) <= set(
+            attrs.get("fixed_params", None) or ())
+
+    def sample_index(self, study, trial) -> int:
+        """The index of the sample ``trial`` takes: the number of earlier trials that did not
+        copy another's configuration; a retry takes the index of the trial it retries (system
+        attr ``failed_trial``), which matters when that trial died before it drew.
+
+        Example:
+            >>> import optuna
+            >>> from regnet_space.spaces import get_space
+            >>> sampler = DesignSpaceSampler(get_space("anynetx_a"), seed=0)
+            >>> study = optuna.create_study(sampler=sampler)
+            >>> study.optimize(lambda trial: 0.0, n_trials=2)
+            >>> study.add_trial(optuna.trial.create_trial(        # trial 0 retried as trial 2
+            ...     state=optuna.trial.TrialState.WAITING,
+            ...     system_attrs={"failed_trial": 0, "retry_history": [0]}))
+            >>> study.optimize(lambda trial: 0.0, n_trials=2)
+            >>> [sampler.sample_index(study, t) for t in study.trials]
+            [0, 1, 0, 2]
+        """
+        number = trial.system_attrs.get("failed_trial", trial.number)
+        return sum(1 for t in study.get_trials(deepcopy=False)
+                   if t.number < number and not self._copies_another(t))
+
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()
 
@@ -134,9 +179,9 @@ class DesignSpaceSampler(BaseSampler):
     def sample_relative(self, study, trial, search_space) -> dict[str, Any]:
         if not search_space:
             return {}
-        values = self.sample_values(trial.number)
-        return {e.name: e.encode(values[e.param.name]) for e in self._encs
-                if e.name in search_space}
+        values = self.sample_values(self.sample_index(study, trial))
+        x = encode_values(self._encoding, values)
+        return {k: v for k, v in x.items() if k in search_space}
 
     def sample_independent(self, study, trial, param_name, param_distribution):
         if param_name in self._search_space:
@@ -197,10 +242,11 @@ class PerTrialSeeded(BaseSampler):
 
 def make_sampler(name: str, space: DesignSpace, budget: Budget | Any = None, *,
                  seed: int | None = None, n_trials: int | None = None,
-                 per_trial_seed: bool = True) -> BaseSampler:
+                 per_trial_seed: bool = True, encoding: Any = "feasible") -> BaseSampler:
     """The Optuna sampler of a search algorithm of :mod:`regnet_space.search.registry`.
 
-    ``design`` is :class:`DesignSpaceSampler` (the paper's distribution under ``budget``); the
+    ``design`` is :class:`DesignSpaceSampler` (the paper's distribution under ``budget``,
+    proposed in the coordinates of ``encoding``, which must be the objective's); the
     others are Optuna's, with their defaults, or with settings sized for ``n_trials`` when given
     (start-up trials, NSGA-II's population). With a seed and ``per_trial_seed`` they are wrapped
     in :class:`PerTrialSeeded`. QMC is never wrapped: its sample index comes from the storage.
@@ -218,7 +264,8 @@ def make_sampler(name: str, space: DesignSpace, budget: Budget | Any = None, *,
         require(module, purpose=f"the {searcher.name} sampler")
     budget = as_budget(budget)
     if searcher.optuna == "design":
-        return DesignSpaceSampler(space, budget.flops, budget.params, budget.acts, seed=seed)
+        return DesignSpaceSampler(space, budget.flops, budget.params, budget.acts, seed=seed,
+                                  encoding=encoding)
     cls = getattr(optuna.samplers, searcher.optuna)
     kwargs = searcher.optuna_kwargs(n_trials)
     if searcher.name == "qmc":
@@ -234,7 +281,7 @@ def make_sampler(name: str, space: DesignSpace, budget: Budget | Any = None, *,
 
 
 def enqueue_design_samples(study: optuna.Study, space: DesignSpace, budget: Budget | Any,
-                           k: int, *, seed: int | None = 0) -> int:
+                           k: int, *, seed: int | None = 0, encoding: Any = "feasible") -> int:
     """Enqueue ``k`` configurations from the paper's distribution under the budget (the first
     ``k`` of ``space.sample(k, seed=seed, ...)``) as the study's first trials; returns k.
 
@@ -243,6 +290,7 @@ def enqueue_design_samples(study: optuna.Study, space: DesignSpace, budget: Budg
     from. Call it on a new study only (it does not check for earlier calls).
     """
     budget = as_budget(budget)
+    enc = encoding_for(space, budget, encoding)
     for s in space.sample(int(k), seed=seed, budget=budget):
-        study.enqueue_trial(encode_values(space, s.values), user_attrs={"warm_start": True})
+        study.enqueue_trial(encode_values(enc, s.values), user_attrs={"warm_start": True})
     return int(k)

@@ -23,8 +23,9 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ...errors import ConfigError, RegNetSpaceError
-from .storage import _quiet, _retry_callback
+from ...errors import ConfigError, RegNetSpaceError, StorageError
+from .storage import (_is_database_error, _quiet, _retry_callback, explain_storage_error,
+                      has_native_heartbeat, storage_of, storage_url)
 
 # ------------------------------------------------------------------------------ workers
 def _proc_start(pid: int) -> str | None:
@@ -62,24 +63,49 @@ def _worker_dead(wid: str) -> bool:
     return False
 
 
-def _is_rdb_heartbeat(storage) -> bool:
-    from optuna.storages._heartbeat import is_heartbeat_enabled
-    return is_heartbeat_enabled(storage)
+def _own_heartbeat(study: optuna.Study) -> bool:
+    """True when this package must keep the ``heartbeat`` user attribute of running trials:
+    Optuna keeps heartbeats only for RDB storages opened with one (journal storages have none);
+    an in-memory study has one process, so nobody else would read it."""
+    storage = storage_of(study)
+    return not has_native_heartbeat(storage) and \
+        not isinstance(storage, optuna.storages.InMemoryStorage)
+
+
+def _fail(study: optuna.Study, number: int) -> FrozenTrial | None:
+    """Mark another worker's RUNNING trial FAIL; the trial, or None when someone else finished
+    or failed it first (the storage makes the state change atomic, so exactly one caller wins)."""
+    try:
+        with _quiet():
+            return study.tell(number, state=TrialState.FAIL)
+    except (optuna.exceptions.UpdateFinishedTrialError, ValueError, RuntimeError):
+        return None  # finished meanwhile ("Cannot tell a FAIL trial"), or failed by another
+    except Exception as e:
+        if _is_database_error(e):
+            return None  # a concurrent writer (e.g. SQLite busy): look again next time
+        raise
 
 
 def recover_dead_trials(study: optuna.Study, *, grace: float = 120.0, retry: int | None = 3) -> int:
-    """Fail and re-enqueue RUNNING trials whose worker is dead; returns how many.
+    """Fail and re-enqueue RUNNING trials whose worker is dead; returns how many this call did.
 
     A worker of this host is dead when its process is gone (immediate, any storage). Other
-    hosts' workers: RDB storages use Optuna's heartbeat (:func:`optuna.storages.fail_stale_trials`);
-    journal storages use the ``heartbeat`` user attribute the sweep's workers refresh, stale after
-    ``grace`` seconds.
+    hosts' workers: RDB storages use Optuna's heartbeat (:func:`optuna.storages.fail_stale_trials`,
+    which retries through the storage's callback); other storages use the ``heartbeat`` user
+    attribute the sweep's workers refresh, stale after ``grace`` seconds. Several workers may
+    recover at the same time: each dead trial is failed and retried once.
+
+    Example:
+        >>> import optuna
+        >>> study = optuna.create_study()
+        >>> trial = study.ask()
+        >>> trial.set_user_attr("worker", "this-host-never:999999:1")   # another host: alive
+        >>> recover_dead_trials(study)
+        0
     """
-    storage = study._storage
-    if _is_rdb_heartbeat(storage):
-        with _quiet():
-            optuna.storages.fail_stale_trials(study)
-    journal = isinstance(storage, optuna.storages.JournalStorage)
+    with _quiet():
+        optuna.storages.fail_stale_trials(study)  # no-op unless the storage keeps heartbeats
+    own_beat = _own_heartbeat(study)
     now = time.time()
     recovered = 0
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
@@ -87,28 +113,24 @@ def recover_dead_trials(study: optuna.Study, *, grace: float = 120.0, retry: int
         if wid and wid == worker_id():
             continue
         dead = bool(wid) and _worker_dead(wid)
-        if not dead and journal:
+        if not dead and own_beat:
             beat = t.user_attrs.get("heartbeat")
             if beat is None and t.datetime_start is not None:
                 beat = t.datetime_start.timestamp()
             dead = beat is not None and now - float(beat) > grace
         if not dead:
             continue
-        try:
-            if not storage.set_trial_state_values(t._trial_id, TrialState.FAIL):
-                continue
-        except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
+        failed = _fail(study, t.number)
+        if failed is None:
             continue
-        except Exception:  # a concurrent writer (e.g. SQLite busy): look again next time
-            continue
-        _retry_callback(retry)(study, storage.get_trial(t._trial_id))
+        _retry_callback(retry)(study, failed)
         recovered += 1
     return recovered
 
 
 class _Heartbeat:
-    """Refresh the trial's ``heartbeat`` user attribute (journal storages, which have no native
-    heartbeat)."""
+    """Refresh the trial's ``heartbeat`` user attribute (storages without Optuna's heartbeat,
+    such as journal files)."""
 
     def __init__(self, trial: optuna.trial.Trial, interval: float):
         self.trial, self.interval = trial, interval
@@ -133,6 +155,28 @@ class _Heartbeat:
 
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def _requeue_interrupted(study: optuna.Study, me: str, retry: int | None) -> None:
+    """Enqueue a retry of this worker's trial that Ctrl-C just stopped (Optuna marks it FAIL,
+    and nobody would retry it), so the study still gets its configuration."""
+    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == me]
+    if mine:
+        last = max(mine, key=lambda t: t.number)
+        if last.state == TrialState.FAIL and last.user_attrs.get("status") == "running":
+            _retry_callback(retry)(study, last)
+
+
+def _lost_trial(study: optuna.Study, me: str, e: Exception) -> bool:
+    """True when ``e`` is Optuna refusing to record this worker's latest trial because another
+    worker already failed it as dead ("Cannot tell a FAIL trial", UpdateFinishedTrialError):
+    a race between a slow worker and the recovery, not a reason for this worker to die."""
+    if not isinstance(e, (optuna.exceptions.UpdateFinishedTrialError, ValueError)):
+        return False
+    if type(e) is ValueError and "Cannot tell a" not in str(e):
+        return False
+    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == me]
+    return bool(mine) and max(mine, key=lambda t: t.number).state == TrialState.FAIL
 
 
 class TooManyFailures(RegNetSpaceError):
@@ -184,12 +228,15 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
     with the same parameters (see :func:`recover_dead_trials`); while only other workers' trials
     are missing this worker waits, so it can take over a retry. Evaluation failures (``status =
     "failed"``) do not count toward ``n``; after ``max_failures`` of them in this process the
-    worker stops. Returns :func:`study_summary`.
+    worker stops. A trial stopped by Ctrl-C is retried like a dead worker's, and a trial another
+    worker took for dead (no heartbeat for ``grace`` seconds) is dropped without stopping this
+    worker. Database errors are one-line :class:`~regnet_space.errors.StorageError`. Returns
+    :func:`study_summary`.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"n must be a positive integer, got {n!r}")
     me = worker_id()
-    journal = isinstance(study._storage, optuna.storages.JournalStorage)
+    own_beat = _own_heartbeat(study)
 
     def wrapped(trial: optuna.trial.Trial) -> float:
         trial.set_user_attr("worker", me)
@@ -200,7 +247,7 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
         if earlier >= n:
             trial.set_user_attr("status", "surplus")
             return float("nan")
-        if journal:
+        if own_beat:
             with _Heartbeat(trial, heartbeat):
                 return fn(trial)
         return fn(trial)
@@ -212,7 +259,9 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
     failures, last_message = 0, None
     log_level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    try:
+
+    def _loop() -> dict:
+        nonlocal failures, last_message
         while True:
             recover_dead_trials(study, grace=grace, retry=retry)
             s = study_summary(study)
@@ -231,8 +280,21 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
                 raise TooManyFailures(f"{failures} evaluations failed in this worker (last: "
                                       f"{last_message}); stopped. See the failed trials' "
                                       f"'message' user attribute")
-            study.optimize(wrapped, n_trials=1, catch=(Exception,), gc_after_trial=False,
-                           show_progress_bar=False)
+            try:
+                study.optimize(wrapped, n_trials=1, catch=(Exception,), gc_after_trial=False,
+                               show_progress_bar=False)
+            except KeyboardInterrupt:
+                _requeue_interrupted(study, me, retry)
+                raise
+            except Exception as e:
+                if not _lost_trial(study, me, e):
+                    raise
+                # another worker took this trial for dead (no heartbeat for --grace seconds)
+                # and retried it: the retry counts, this result is dropped; not a failure
+                if bar is not None:
+                    bar.write("a trial of this worker was taken for dead (no heartbeat for the "
+                              "grace period) and retried by another worker")
+                continue
             last = [t for t in study.get_trials(deepcopy=False)
                     if t.user_attrs.get("worker") == me]
             if last:
@@ -245,6 +307,15 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
                         bar.write(f"trial {t.number} failed: {t.user_attrs.get('message', '?')}")
                 if on_trial is not None:
                     on_trial(t)
+
+    try:
+        return _loop()
+    except Exception as e:
+        if isinstance(e, RegNetSpaceError) or not _is_database_error(e):
+            raise
+        lost = f"study {study.study_name!r} lost its storage"
+        raise StorageError(explain_storage_error(e, storage_url(storage_of(study)), doing=lost)) \
+            from None
     finally:
         optuna.logging.set_verbosity(log_level)
         if bar is not None:
