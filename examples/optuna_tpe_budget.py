@@ -1,15 +1,15 @@
 """TPE under a flops budget on Fashion-MNIST, stored in SQLite, in a few minutes on a CPU.
 
-Each trial suggests a RegNetX configuration (28x28 input, small-image stem), counts its flops
-analytically, and returns at once (untrained, error 1.0, user attribute status=infeasible) when it
-falls outside the budget; TPE reads the constraints and learns to stay inside. The first 5 trials
-are drawn from the paper's distribution under the budget (a warm start: TPE's random start-up
-trials rarely land in a narrow flops range). Feasible ones are trained for one epoch on a
-2,000-image subset and scored on 1,000 test images.
+Each trial suggests a point of the space's feasible encoding (see docs/encodings.md): the shape of
+a RegNetX (depth, width multiplier, slope, bottleneck, group width) and a size inside the budget,
+decoded to a 4-stage network inside the budget by construction, so TPE never wastes a trial on an
+infeasible configuration. Every trial is trained with the brief recipe (one epoch here, on a
+2,000-image subset) and scored on 1,000 test images. ``--encoding raw`` searches the paper's
+parameters directly instead: most proposals are then infeasible and returned untrained.
 
 Run it (again to resume: the study is kept in the SQLite file and --n is the total):
 
-    python examples/optuna_tpe_budget.py                # 20 trials, ~2-4 minutes on a laptop CPU
+    python examples/optuna_tpe_budget.py                # 20 trials, a few minutes on a CPU
     python examples/optuna_tpe_budget.py --n 40 --flops 2M:8M
 
 Open the study in the Optuna dashboard (pip install optuna-dashboard):
@@ -31,17 +31,18 @@ import argparse
 import optuna
 
 from regnet_space.budget import Budget
-from regnet_space.training.data import load_data
-from regnet_space.training import TrainSettings
-from regnet_space.optuna_space import (enqueue_design_samples, make_sampler, objective,
-                                       open_storage, open_study, run_worker, study_meta)
+from regnet_space.search.optuna import (make_sampler, objective, open_storage, open_study,
+                                        run_worker, study_meta)
 from regnet_space.spaces import get_space
+from regnet_space.spaces.encoding import get_encoding
+from regnet_space.training import TrainSettings, load_data
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=20, help="trials in the study in total")
     p.add_argument("--flops", default="2M:6M", help="flops budget at 28x28")
+    p.add_argument("--encoding", default="feasible", choices=("feasible", "raw"))
     p.add_argument("--storage", default="sqlite:///optuna_tpe_budget.db")
     p.add_argument("--study", default="tpe-fmnist")
     p.add_argument("--train-size", type=int, default=2000)
@@ -52,22 +53,22 @@ def main(argv=None) -> None:
     space = get_space("regnetx", resolution=data.resolution, in_channels=data.in_channels,
                       num_classes=data.num_classes)
     budget = Budget.parse(flops=args.flops)
-    settings = TrainSettings.from_preset("quick", batch_size=32)   # paper recipe, 1 epoch
-    sampler = make_sampler("tpe", space, budget, seed=args.seed)
+    encoding = get_encoding(space, budget, args.encoding)  # one for sampler and objective
+    settings = TrainSettings.from_preset("brief", epochs=1, threads=1)
+    sampler = make_sampler("tpe", space, budget, seed=args.seed, encoding=encoding)
     meta = study_meta(space, budget, "tpe", args.seed,
                       data={k: data.describe()[k] for k in ("name", "train_size", "test_size")},
-                      settings={"epochs": settings.epochs, "lr": settings.lr})
+                      settings=settings.recipe(), encoding=encoding.name)
     study = open_study(open_storage(args.storage), args.study, meta, sampler)
-    if not study.trials:
-        enqueue_design_samples(study, space, budget, 5, seed=args.seed)
-    summary = run_worker(study, objective(space, data, settings, budget=budget), args.n)
+    summary = run_worker(study, objective(space, data, settings, budget=budget,
+                                          encoding=encoding), args.n)
 
     print(f"{summary['finished']} trials: {summary['ok']} trained, "
           f"{summary['infeasible']} infeasible (outside {budget.describe()}, never trained), "
           f"{summary['failed']} failed")
     if summary["ok"]:
         best = study.best_trial                               # feasible trials only
-        print(f"best trial {best.number}: test error {100 * best.value:.2f}% at "
+        print(f"best trial {best.number}: test error {best.value:.4f} at "
               f"{best.user_attrs['flops'] / 1e6:.2f} MF, parameters {best.user_attrs['values']}")
         print(f"config: {best.user_attrs['config']}")
     print(f"dashboard: optuna-dashboard {args.storage} --host 127.0.0.1 --port 8080")

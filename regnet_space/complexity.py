@@ -1,4 +1,4 @@
-"""Analytic flops / params / activations of an AnyNet (pycls conventions, REFERENCE.md section 4).
+"""Analytic flops / params / activations of an AnyNet (pycls conventions, docs/conventions.md).
 
 Two implementations that must agree to the integer:
 

@@ -10,7 +10,7 @@ from regnet_space.config import NetConfig, Stage, adjust_compatibility
 
 
 def test_reference_compatibility_examples():
-    # REFERENCE.md section 2: RegNetX-12GF stage 1 and RegNetX-8.0GF stage 1
+    # docs/conventions.md, compatibility: RegNetX-12GF stage 1 and RegNetX-8.0GF stage 1
     assert adjust_compatibility(168, 1, 112) == (224, 112)
     assert adjust_compatibility(80, 1, 120) == (80, 80)
 

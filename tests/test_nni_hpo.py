@@ -206,3 +206,24 @@ def test_trial_reports_infeasible_sample_without_training(capsys):
     assert NetConfig.from_dict(res["config"]) == get_space("regnetx", resolution=28, in_channels=1,
                                                            num_classes=10).decode(big)
     json.dumps(res)  # plain JSON, as NNI needs
+
+
+@pytest.mark.slow
+def test_python_experiment_runs_and_trains_every_trial(tmp_path):
+    # regnet_space.search.nni.experiment: the same experiment as nni-config, started from
+    # Python with NNI's own Experiment.run; TPE on the feasible encoding trains every trial.
+    from regnet_space.search.nni import experiment, export_population
+
+    exps = tmp_path / "exps"
+    exp = experiment("regnetx", "2M:5M", tuner="TPE", trials=3, concurrency=1,
+                     options=dict(data="fashion-mnist", epochs=1, train_size=300, test_size=200,
+                                  batch_size=64, threads=1),
+                     code_dir=tmp_path, experiment_dir=exps)
+    try:
+        assert exp.run(free_port(), wait_completion=True, debug=False) is not False
+    finally:
+        exp.stop()
+    df = export_population(exp.id, exps)
+    assert len(df) == 3 and (df["status"] == "ok").all(), df[["status", "message"]]
+    assert ((2e6 <= df["flops"]) & (df["flops"] <= 5e6)).all()
+    assert df["error"].between(0, 1).all()

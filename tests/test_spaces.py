@@ -141,11 +141,43 @@ def test_decode_and_params_validation_messages():
         space.sample(-1)
 
 
-def test_space_sizes_match_paper_table():
+def test_space_sizes_count_what_they_say():
     assert f"{get_space('anynetx_a').size:.1e}" == "1.8e+18"   # (16*128*3*6)^4
     assert f"{get_space('anynetx_b').size:.1e}" == "6.8e+16"
     assert f"{get_space('anynetx_c').size:.1e}" == "3.2e+14"
-    assert get_space("anynetx_e").size < get_space("anynetx_d").size < get_space("anynetx_c").size
+    c, d, e = (get_space(f"anynetx_{x}") for x in "cde")
+    # exact counts of non-decreasing sequences (multisets), not the paper's division by 4!
+    assert d.size == 16 ** 4 * (128 * 129 * 130 * 131 / 24) * 3 * 6 and d.size_is_exact
+    assert e.size < d.size < c.size
+    assert d.paper_size() == c.paper_size() / 24 and e.paper_size() == d.paper_size() / 24
+    # RegNet: only 4-stage, unskipped grid points count; estimated, and said to be
+    r = get_space("regnetx")
+    assert not r.size_is_exact and 0.05 < r.size / r.grid_size < 0.3
+
+
+def test_pycls_space_draws_group_widths_as_pycls_does():
+    # pycls's default GROUP_W = [8, 128] goes through power2_or_log_uniform(8, 128, 8): every
+    # power of two drawn is >= 8, so it is replaced by a log-uniform multiple of 8; never g < 8.
+    g = get_space("regnetx_pycls").param("g")
+    values, probs = g.pmf()
+    assert values.tolist() == list(range(8, 129, 8)) and probs.sum() == pytest.approx(1)
+    lo = 8 - min(8, 8 / 2)   # pycls's log-uniform on (low - min(q, low / 2), high], then ceil
+    expect = [(np.log(min(v, 128)) - np.log(max(v - 8, lo))) / (np.log(128) - np.log(lo))
+              for v in values]
+    np.testing.assert_allclose(probs, expect)
+    draws = g.sample(np.random.default_rng(0), 200_000)
+    assert draws.min() >= 8 and set(np.unique(draws)) <= set(values)
+    freq = np.array([(draws == v).mean() for v in values])
+    np.testing.assert_allclose(freq, probs, atol=0.004)
+
+
+def test_acceptance_counts_only_the_draws_it_needed():
+    # no budget, no constraint: every draw is accepted, whatever the batch overshoot
+    assert get_space("anynetx_a").sample_arrays(100, seed=0).acceptance == 1.0
+    for name in ("anynetx_a", "anynetx_d", "anynetx_e"):
+        b = get_space(name).sample_arrays(300, seed=1, flops="360M:400M")
+        # draws end at the 300th accepted sample: the acceptance is accepted / needed draws
+        assert 0.01 < b.acceptance < 0.04 and len(b) == 300
 
 
 def test_budget_parsing():

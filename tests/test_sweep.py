@@ -70,7 +70,7 @@ def test_sigkilled_sweep_resumes_to_exactly_n_trials(tmp_path):
                "--train-size", "500", "--test-size", "200", *TINY)
     proc = subprocess.Popen(args, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # generous: CI machines can be slow to start torch
     while time.time() < deadline:
         time.sleep(0.3)
         if proc.poll() is not None:

@@ -5,7 +5,7 @@ fit over a population. numpy and pandas only (figures live in :mod:`regnet_space
 Only rows with ``status == "ok"`` enter the statistics (:func:`ok_rows`); :func:`summarize`
 counts the others separately.
 
-Estimators (REFERENCE.md section 7):
+Estimators (the paper, section 3.1; docs/conventions.md):
 
 * EDF: ``F(e) = sum_i w_i 1[e_i < e] / sum_i w_i`` (strict inequality), with ``w_i = 1`` (plain)
   or complexity-normalized weights (:func:`complexity_weights`, the NDS re-weighting).
@@ -652,7 +652,7 @@ class BestRegion:
 def bootstrap_best(x: Sequence[float], errors: Sequence[float], *, column: str = "x",
                    frac: float = 0.25, repeats: int = 10_000, percentiles=(2.5, 50.0, 97.5),
                    seed: int = 0) -> BestRegion:
-    """The paper's empirical bootstrap of the best region (REFERENCE section 7).
+    """The paper's empirical bootstrap of the best region (docs/conventions.md).
 
     ``repeats`` times: draw ``max(1, round(frac * N))`` (x, error) pairs with replacement and keep
     the x of the lowest error; return the percentiles of those x. Pairs with a non-finite x or

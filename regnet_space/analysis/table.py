@@ -137,7 +137,7 @@ def validate(df: pd.DataFrame, required: Sequence[str] = REQUIRED_COLUMNS, *,
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise ConfigError(f"{source}: missing required column(s) {missing}; a population table "
-                         f"needs {list(required)} (see regnet_space.table)")
+                         f"needs {list(required)} (see docs/architecture.md, 'Population table')")
     df = df.copy()
     if "status" in df.columns:
         df["status"] = df["status"].astype(str).str.strip().str.lower()

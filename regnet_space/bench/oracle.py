@@ -1,12 +1,12 @@
 """Search-algorithm benchmark on a population table: Optuna samplers against a tabular oracle.
 
-A trained population (the table of :mod:`regnet_space.table`) is turned into an oracle: a search
+A trained population (the table of :mod:`regnet_space.analysis.table`) is turned into an oracle: a search
 algorithm proposes configurations of the table's design space, and each one is answered from the
 table instead of by training. Many seeds of many samplers then run in seconds on a CPU, so their
 anytime behaviour can be compared with confidence intervals.
 
 The oracle (:class:`TabularOracle`) answers a proposal (its effective, snapped parameter values,
-as :func:`regnet_space.optuna_space.suggest_values` returns them) in this order:
+as :func:`regnet_space.search.optuna.suggest_values` returns them) in this order:
 
 1. **infeasible**: the configuration breaks the space's structural constraints or caps (e.g. a
    RegNet whose widths give 3 stages) or its flops fall outside the feasible range (by default the
@@ -47,9 +47,9 @@ Algorithms (:data:`ALGORITHMS`), with the settings used here:
 =========  =====================================================================================
 name       sampler
 =========  =====================================================================================
-random     ``RandomSampler`` + :func:`~regnet_space.optuna_space.suggest` (uniform on Optuna's
+random     ``RandomSampler`` + :func:`~regnet_space.search.optuna.suggest` (uniform on Optuna's
            encoding of the space, not the paper's distribution)
-design     :class:`~regnet_space.optuna_space.DesignSpaceSampler`: the paper's distribution with
+design     :class:`~regnet_space.search.optuna.DesignSpaceSampler`: the paper's distribution with
            exact rejection to the oracle's feasible flops range (random search as in the paper)
 tpe        ``TPESampler(n_startup_trials=min(10, budget // 4))``
 cmaes      ``CmaEsSampler(n_startup_trials=min(10, budget // 4))``, quiet about its independent

@@ -37,6 +37,21 @@ def _pruner(name: str):
     raise UsageError(f"unknown pruner {name!r}; choose none, median or hyperband")
 
 
+def _trial_line(study: str, n: int):
+    """A line per finished trial on stderr, for logs (the progress bar needs a terminal)."""
+    from ..budget import fmt_amount
+
+    def line(t) -> None:
+        a = t.user_attrs
+        err = a.get("error", t.value if a.get("status") == "ok" else None)
+        text = f"{err:.4f}" if isinstance(err, (int, float)) and err == err else "-"
+        print(f"{study}: trial {t.number} of {n}: {a.get('status', t.state.name.lower())}, "
+              f"error {text}, {fmt_amount(a.get('flops'))} flops, "
+              f"{a.get('time_s', 0.0):.1f} s", file=sys.stderr, flush=True)
+
+    return line
+
+
 def run(args: argparse.Namespace) -> int:
     import optuna
 
@@ -89,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         s = so.run_worker(study, fn, args.n, progress=progress,
                           grace=args.grace or 4 * args.heartbeat, max_failures=args.max_failures,
-                          heartbeat=args.heartbeat, retry=args.max_retry)
+                          heartbeat=args.heartbeat, retry=args.max_retry,
+                          on_trial=None if progress else _trial_line(name, args.n))
     except so.TooManyFailures as e:
         print(f"regnet-space sweep: {e}", file=sys.stderr)
         return 1

@@ -39,10 +39,11 @@ classes), and :mod:`.trial` is the trial entry point (``python -m regnet_space.s
 
 from .config import (BUILTIN_TUNER_CLASSES, DESIGN_TUNER_CLASS, TUNERS, ExperimentSpec,
                      canonical_tuner, experiment_config, write_experiment)
+from .experiment import experiment
 from .export import experiment_db, export_population, read_experiment
 from .space import Received, as_encoding, coord_spec, decode_parameters, search_space
 
 __all__ = ["BUILTIN_TUNER_CLASSES", "DESIGN_TUNER_CLASS", "ExperimentSpec", "TUNERS",
-           "canonical_tuner", "decode_parameters", "experiment_config", "experiment_db",
+           "canonical_tuner", "decode_parameters", "experiment", "experiment_config", "experiment_db",
            "export_population", "coord_spec", "read_experiment", "search_space", "Received", "as_encoding",
            "write_experiment"]

@@ -28,7 +28,7 @@ TUNERS = ("TPE", "Random", "Evolution", "design")
 #: ``className`` of the design-space tuner (its ``codeDirectory`` is the package's parent).
 DESIGN_TUNER_CLASS = "regnet_space.search.nni.tuner.DesignSpaceTuner"
 #: The built-in tuners, as written by nni-config: NNI's own classes with duplicate final results
-#: ignored (nni#5798 kills the dispatcher otherwise); see :mod:`regnet_space.nni_tuner`.
+#: ignored (nni#5798 kills the dispatcher otherwise); see :mod:`regnet_space.search.nni.tuner`.
 BUILTIN_TUNER_CLASSES = {"TPE": "regnet_space.search.nni.tuner.TolerantTpeTuner",
                          "Random": "regnet_space.search.nni.tuner.TolerantRandomTuner",
                          "Evolution": "regnet_space.search.nni.tuner.TolerantEvolutionTuner"}

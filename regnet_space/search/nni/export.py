@@ -189,7 +189,7 @@ def export_population(experiment_id: str, experiment_dir: str | Path | None = No
     """An NNI experiment (running or stopped) as a population DataFrame.
 
     One row per generated parameter set (trials still running are left out): the fixed columns
-    of :mod:`regnet_space.table`, the space's parameter columns, and ``trial``, ``parameter_id``,
+    of :mod:`regnet_space.analysis.table`, the space's parameter columns, and ``trial``, ``parameter_id``,
     ``sampler`` (the tuner), ``feasible``, ``train_time_s``, ``images_per_s``, ``epochs``, ``seed``,
     ``dataset``, ``source`` (``nni``), ``study`` (the experiment id), ``consistent`` (the echoed
     configuration equals the decode of the parameters joined by id) and ``message``.

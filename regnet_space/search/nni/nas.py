@@ -33,7 +33,7 @@ held-out accuracy of every epoch as intermediate results and ``{"default": accur
 "flops": ...}`` at the end (NAS strategies maximise ``default``: accuracy = 1 - top-1 error).
 Use the ``sequential`` execution engine (in-process) or ``ts`` (trials in subprocesses; the
 evaluator's arguments must then stay small and serialisable, as they are here). NNI's Lightning
-evaluators with the sequential engine fail from the second model on (INTEGRATIONS.md).
+evaluators with the sequential engine fail from the second model on (docs/nni.md).
 
 Example (see examples/nni/nas_fashion_mnist.py for a full run)::
 

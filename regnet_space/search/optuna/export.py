@@ -24,7 +24,7 @@ from .storage import META_KEY
 
 # ------------------------------------------------------------------------------ export
 def export_population(study: optuna.Study, space: DesignSpace | None = None):
-    """The study as a population table (see :mod:`regnet_space.table`): one row per trial that
+    """The study as a population table (see :mod:`regnet_space.analysis.table`): one row per trial that
     counts (COMPLETE, PRUNED, and evaluation failures); retried dead-worker trials and surplus
     trials are left out, since their configuration appears in another row or was never evaluated.
 

@@ -72,7 +72,7 @@ class DesignSpaceSampler(BaseSampler):
 
             import optuna
             from regnet_space.spaces import get_space
-            from regnet_space.optuna_space import DesignSpaceSampler, suggest
+            from regnet_space.search.optuna import DesignSpaceSampler, suggest
 
             space = get_space("regnetx")
             sampler = DesignSpaceSampler(space, flops="360M:400M", seed=0)
@@ -188,7 +188,7 @@ class DesignSpaceSampler(BaseSampler):
             optuna.logging.get_logger(__name__).warning(
                 f"DesignSpaceSampler: parameter {param_name!r} of space {self._space.name} was "
                 f"asked with a different distribution than the space declares; it is drawn "
-                f"independently (use regnet_space.optuna_space.suggest to ask for the space).")
+                f"independently (use regnet_space.search.optuna.suggest to ask for the space).")
         return self._independent.sample_independent(study, trial, param_name, param_distribution)
 
 
