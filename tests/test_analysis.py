@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from regnet_space.analysis import confidence as ci
 from regnet_space.analysis import stats as an
 from regnet_space.errors import ConfigError
 from regnet_space.spaces import get_space
@@ -312,35 +313,35 @@ def test_range_check_reads_files_too(tmp_path):
 def test_edf_band_contains_the_edf_is_seeded_and_shrinks_with_n():
     rng = np.random.default_rng(0)
     small, large = rng.uniform(0.2, 0.4, 100), rng.uniform(0.2, 0.4, 1600)
-    b = an.edf_band(small, repeats=400, seed=3)
+    b = ci.edf_band(small, repeats=400, seed=3)
     x, f = an.edf_steps(small)
     np.testing.assert_array_equal(b.x, x)
     np.testing.assert_allclose(b.f, f)     # just after each error, as edf_steps
     assert np.all((b.low <= b.f + 1e-12) & (b.f <= b.high + 1e-12))
     assert np.all((b.low >= 0) & (b.high <= 1))
-    again = an.edf_band(small, repeats=400, seed=3)
+    again = ci.edf_band(small, repeats=400, seed=3)
     np.testing.assert_array_equal(b.low, again.low)
     at = np.linspace(0.22, 0.38, 9)
-    w_small = an.edf_band(small, at, repeats=400).high - an.edf_band(small, at, repeats=400).low
-    band_large = an.edf_band(large, at, repeats=400)
+    w_small = ci.edf_band(small, at, repeats=400).high - ci.edf_band(small, at, repeats=400).low
+    band_large = ci.edf_band(large, at, repeats=400)
     w_large = band_large.high - band_large.low
     assert np.all(w_large < w_small / 2)   # ~ 1/sqrt(n): a 16x larger sample, ~4x narrower
     # the true CDF (uniform) lies inside the 95% band at (almost) every point
     inside = (band_large.low <= (at - 0.2) / 0.2) & ((at - 0.2) / 0.2 <= band_large.high)
     assert inside.sum() >= 8
     # uniform weights are the plain EDF; describe is one line
-    np.testing.assert_allclose(an.edf_band(small, at, np.ones(100), repeats=50).low,
-                               an.edf_band(small, at, repeats=50).low)
+    np.testing.assert_allclose(ci.edf_band(small, at, np.ones(100), repeats=50).low,
+                               ci.edf_band(small, at, repeats=50).low)
     assert "\n" not in b.describe() and "400 resamples" in b.describe()
     with pytest.raises(ConfigError, match="level"):
-        an.edf_band(small, level=95)
+        ci.edf_band(small, level=95)
 
 
 # ------------------------------------------------------------------------------ dominance
 def test_dominance_of_a_clearly_better_population():
     rng = np.random.default_rng(0)
     a, b = rng.normal(0.30, 0.02, 150), rng.normal(0.33, 0.02, 150)
-    d = an.edf_dominance(a, b, labels=("good", "bad"), repeats=500, seed=1)
+    d = ci.edf_dominance(a, b, labels=("good", "bad"), repeats=500, seed=1)
     assert d.verdict == "a_dominates" and d.dominates
     assert d.frac_above > 0.9 and d.frac_below == 0
     assert d.mean_diff_low <= d.mean_diff <= d.mean_diff_high < 0   # CI excludes 0
@@ -349,9 +350,9 @@ def test_dominance_of_a_clearly_better_population():
     assert 0 < d.lo < d.hi < 1
     line = d.describe()
     assert "\n" not in line and line.startswith("good vs bad: good dominates bad")
-    assert an.edf_dominance(a, b, repeats=500, seed=1) == an.edf_dominance(a, b, repeats=500,
+    assert ci.edf_dominance(a, b, repeats=500, seed=1) == ci.edf_dominance(a, b, repeats=500,
                                                                             seed=1)
-    rev = an.edf_dominance(b, a, repeats=500, seed=1)
+    rev = ci.edf_dominance(b, a, repeats=500, seed=1)
     assert rev.verdict == "b_dominates" and not rev.dominates and rev.mean_diff_low > 0
     with pytest.raises(Exception):
         d.verdict = "no_difference"   # frozen
@@ -360,7 +361,7 @@ def test_dominance_of_a_clearly_better_population():
 def test_dominance_of_identical_populations_is_none():
     rng = np.random.default_rng(2)
     a = rng.normal(0.30, 0.02, 150)
-    d = an.edf_dominance(a, a.copy(), repeats=500)
+    d = ci.edf_dominance(a, a.copy(), repeats=500)
     assert d.verdict == "no_difference" and not d.dominates
     assert d.frac_above == d.frac_below == 0
     assert d.mean_diff_low < 0 < d.mean_diff_high and d.area_low < 0 < d.area_high
@@ -370,13 +371,13 @@ def test_dominance_of_identical_populations_is_none():
 def test_dominance_crossing_and_weighted_and_pairwise():
     rng = np.random.default_rng(3)
     narrow, wide = rng.normal(0.31, 0.004, 300), rng.normal(0.31, 0.03, 300)
-    assert an.edf_dominance(narrow, wide, repeats=500).verdict == "crossing"
+    assert ci.edf_dominance(narrow, wide, repeats=500).verdict == "crossing"
     a, b = rng.normal(0.30, 0.02, 100), rng.normal(0.33, 0.02, 100)
     w = rng.uniform(0.5, 1.0, 100)
-    assert an.edf_dominance(a, b, weights_a=w, weights_b=w, repeats=300).dominates
+    assert ci.edf_dominance(a, b, weights_a=w, weights_b=w, repeats=300).dominates
     pops = {k: pd.DataFrame({"error": e, "status": "ok"}) for k, e in
             (("P", a), ("Q", b), ("R", a))}
-    doms = an.pairwise_dominance(pops, repeats=300)
+    doms = ci.pairwise_dominance(pops, repeats=300)
     assert [(d.label_a, d.label_b, d.verdict) for d in doms] == [
         ("P", "Q", "a_dominates"), ("P", "R", "no_difference"), ("Q", "R", "b_dominates")]
 

@@ -16,8 +16,8 @@ Example:
     True
 """
 
-from .stats import (Dominance, EdfBand, bootstrap_best, edf, edf_band, edf_dominance,
-                    efficiency_bootstrap, expected_min, load_populations, pairwise_dominance,
+from .confidence import Dominance, EdfBand, edf_band, edf_dominance, pairwise_dominance
+from .stats import (bootstrap_best, edf, efficiency_bootstrap, expected_min, load_populations,
                     samples_to_top)
 from .table import read_population, write_population
 

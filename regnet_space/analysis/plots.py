@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib import ticker
 from matplotlib.figure import Figure
 
+from . import confidence as ci
 from . import stats as an
 from ..errors import ConfigError
 
@@ -167,8 +168,8 @@ BAND_POINTS = 400
 
 def _band(e: np.ndarray, w: np.ndarray | None, repeats: int, level: float, seed: int):
     if np.unique(e).size <= BAND_POINTS:
-        return an.edf_band(e, weights=w, repeats=repeats, level=level, seed=seed)
-    return an.edf_band(e, np.linspace(e.min(), e.max(), BAND_POINTS), weights=w, repeats=repeats,
+        return ci.edf_band(e, weights=w, repeats=repeats, level=level, seed=seed)
+    return ci.edf_band(e, np.linspace(e.min(), e.max(), BAND_POINTS), weights=w, repeats=repeats,
                        level=level, seed=seed)
 
 
@@ -177,7 +178,7 @@ def edf_figure(pops: Any, normalize: str = "none", bins: int = 10, title: str | 
                seed: int = 0) -> Figure:
     """Error EDFs of several populations on one axis; legend with n, min and (weighted) mean
     error (fractions). ``bands``: shade each EDF's pointwise bootstrap confidence band
-    (:func:`analysis.stats.edf_band`: ``repeats`` resamples of the models, seeded)."""
+    (:func:`analysis.confidence.edf_band`: ``repeats`` resamples of the models, seeded)."""
     pops = as_populations(pops)
     normalize = _check_normalize(normalize)
     weights = population_weights(pops, normalize, bins)

@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from . import confidence as ci
 from . import stats as an
 from . import plots
 from ..errors import ConfigError
@@ -206,7 +207,7 @@ def _dominance(page: Page, r: _Report) -> None:
               "F_A - F_B lies above 0 (A has significantly more models below that error). A "
               "negative mean error difference or a positive area between the EDFs favours A"
               + (f". EDFs {r.normalize}-normalized." if r.normalize != "none" else "."))
-    doms = an.pairwise_dominance(r.pops, r.weights, repeats=EDF_REPEATS, seed=r.seed)
+    doms = ci.pairwise_dominance(r.pops, r.weights, repeats=EDF_REPEATS, seed=r.seed)
     page.bullets([d.describe() for d in doms])
 
 
@@ -330,7 +331,7 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
 
     Sections: summary (counts by status; non-ok rows are excluded from every statistic), error
     EDFs with bootstrap bands (plain and, unless ``normalize="none"``, complexity-normalized),
-    a dominance verdict per pair of populations (:func:`analysis.stats.edf_dominance`),
+    a dominance verdict per pair of populations (:func:`analysis.confidence.edf_dominance`),
     random-search efficiency (bootstrap and exact), samples needed to reach the top q%,
     bootstrap best regions (parameters shared by all populations, flops and total depth, then
     each population's own parameters), e_fit against error, the best models' width staircases,

@@ -26,9 +26,10 @@ def run(args) -> int:
         paper = "-" if r["paper_size"] is None else f"{r['paper_size']:.1e}"
         print(f"{r['name']:22s} {r['dims']:4d} {size:>10s} {paper:>9s}  {r['description']}")
     print("\nsize: points of the quantized parameter grid that satisfy the space's structural "
-          "constraints, counted exactly\n(monotone sequences as multisets); * = estimated from "
-          "200,000 uniform grid points (RegNet: 4 stages,\nno skipped level). paper: the paper's "
-          "count, (16*128*3*6)^4 for AnyNetX_A, each monotone constraint\ndividing by 4!.")
+          "constraints (and the\nconstrained spaces' params/acts caps), counted exactly (monotone "
+          "sequences as multisets); * = estimated\nfrom 200,000 uniform grid points (RegNet: 4 "
+          "stages, no skipped level). paper: the paper's count,\n(16*128*3*6)^4 for AnyNetX_A, "
+          "each monotone constraint dividing by 4!.")
     return 0
 
 

@@ -24,7 +24,8 @@ The final result dict's keys: ``default``, ``status`` (ok / infeasible / failed)
 (what NNI sent), ``moved`` (coordinates clipped or snapped), ``repaired`` (the proposal was moved
 to a feasible configuration), ``encoding``, ``config`` (NetConfig dict), ``flops``,
 ``params``, ``acts``, ``violations``, ``train_time``, ``images_per_s``, ``epochs``, ``seed``,
-``dataset``, ``eval_split``, ``test_error``, ``eval_status``, ``device``, ``message``.
+``dataset``, ``eval_split``, ``test_error``, ``eval_status``, ``device``, ``message`` and, for a
+trained configuration, ``recipe`` (what it was trained with).
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ def run(argv: list[str] | None = None) -> dict:
     settings = settings_from_options(args)
     if data is None:
         data = data_options(args).load()
+    result["recipe"] = settings.describe()
 
     def on_epoch(epoch: int, error: float, res) -> None:  # live, so assessors can act
         nni.report_intermediate_result(float(error))
