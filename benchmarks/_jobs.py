@@ -68,6 +68,23 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     return [r for r in rows if r["key"] != "key"]
 
 
+#: The spaces the populations compare (the paper's Figure 9): every study's model panel.
+SPACES = ("regnetx", "anynetx_a", "anynetx_e")
+
+
+def panel(per_space: int, seed: int, spaces=SPACES) -> list[tuple[str, str, dict]]:
+    """(space, model name, NetConfig dict) for ``per_space`` samples of each space at 2-5 MF
+    (28x28 Fashion-MNIST input), drawn from the paper's distribution with ``seed``."""
+    from regnet_space.spaces import get_space
+
+    out = []
+    for name in spaces:
+        space = get_space(name, resolution=28, in_channels=1, num_classes=10)
+        for i, s in enumerate(space.sample(per_space, seed=seed, flops="2M:5M")):
+            out.append((name, f"{name}-{i}", s.config.to_dict()))
+    return out
+
+
 def done_keys(path: Path) -> set[str]:
     return {row["key"] for row in read_rows(path)}
 

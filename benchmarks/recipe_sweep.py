@@ -25,26 +25,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _jobs import read_rows, run_jobs  # noqa: E402
+from _jobs import panel as _panel, read_rows, run_jobs  # noqa: E402
 
 LRS = (0.05, 0.1, 0.2, 0.4, 0.8)
 WDS = (5e-5, 5e-4)
 BATCHES = (32, 64, 128)
-SPACES = ("regnetx", "anynetx_a", "anynetx_e")
 DATA = dict(name="fashion-mnist", train_size=6000, val_size=2000, test_size=1000, seed=0)
 BASE = dict(epochs=2, warmup=0.1, warmup_factor=0.1, init="zero_last_bn", momentum=0.9, seed=0,
             threads=1)
 
 
 def panel(per_space: int = 4, seed: int = 1) -> list[tuple[str, str, dict]]:
-    from regnet_space.spaces import get_space
-
-    out = []
-    for name in SPACES:
-        space = get_space(name, resolution=28, in_channels=1, num_classes=10)
-        for i, s in enumerate(space.sample(per_space, seed=seed, flops="2M:5M")):
-            out.append((name, f"{name}-{i}", s.config.to_dict()))
-    return out
+    return _panel(per_space, seed)
 
 
 def recipe_name(lr, wd, bs, init="zero_last_bn", warmup=0.1) -> str:

@@ -4,6 +4,7 @@
 # trained with the default brief recipe on Fashion-MNIST, then exported to results/<space>.csv and
 # compared in results/report/. Each study runs two workers with one thread each (the fastest
 # layout on 2 cores, see BENCHMARKS.md). Resumable: rerun it and finished trials are kept.
+# (--encoding raw is what --sampler design uses anyway: the paper's parameters, exactly.)
 #   bash scripts/populations.sh            # about 40 minutes on 2 idle cores for N=128
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ RS=.venv/bin/regnet-space
 N=${N:-128}
 DB=${DB:-sqlite:///results/populations.db}
 for sp in regnetx anynetx_a anynetx_e; do
-  args=(sweep --space "$sp" --flops 2M:5M --n "$N" --sampler design --sampler-seed 0
+  args=(sweep --space "$sp" --flops 2M:5M --n "$N" --sampler design --sampler-seed 0 --encoding raw
         --storage "$DB" --study "pop-$sp" --data fashion-mnist --seed 0 --threads 1)
   $RS "${args[@]}" &
   second=$!

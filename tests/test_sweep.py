@@ -172,3 +172,17 @@ def test_cli_errors_are_one_line_and_leave_the_study_intact(tmp_path, capsys):
     assert rc == 2 and len(err) == 1, err
     assert "connection refused by 127.0.0.1" in err[0] and "Sw33p-s3cret" not in err[0]
     assert "alice:***@" in err[0] and "use sqlite:///" not in err[0]
+
+
+def test_tpe_sweep_under_a_tight_budget_trains_its_trials(tmp_path, capsys):
+    # the feasible encoding: TPE's proposals decode inside 2-5 MF, so almost nothing is wasted
+    url = f"sqlite:///{tmp_path / 'tpe.db'}"
+    rc = main(["sweep", "--space", "regnetx", "--flops", "2M:5M", "--n", "20", "--sampler", "tpe",
+               "--storage", url, "--study", "t", *SYNTH, "--epochs", "1", "--threads", "1",
+               "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    study = load(url, "t")
+    statuses = [t.user_attrs["status"] for t in study.trials]
+    assert len(statuses) == 20 and statuses.count("ok") >= 18, statuses
+    assert all(2e6 <= t.user_attrs["flops"] <= 5e6 for t in study.trials
+               if t.user_attrs["status"] == "ok")

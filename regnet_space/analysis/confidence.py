@@ -18,31 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-
-#: The paper's findings (section 5 and Fig. 11-12), used as reference text in trend plots.
-PAPER_FINDINGS: dict[str, str] = {
-    "d": "paper: best depth ~20 blocks at every regime",
-    "depth": "paper: best depth ~20 blocks at every regime",
-    "b": "paper: best b = 1 (no bottleneck)",
-    "wm": "paper: best wm ~ 2.5",
-    "g": "paper: best g grows with flops",
-    "wa": "paper: best wa grows with flops",
-    "w0": "paper: best w0 grows with flops",
-    "acts": "paper: activations grow like sqrt(flops)",
-    "params": "paper: parameters grow linearly with flops",
-}
-#: Reference values drawn as horizontal lines in trend plots.
-PAPER_VALUES: dict[str, float] = {"d": 20.0, "depth": 20.0, "b": 1.0, "wm": 2.5}
-
-#: Columns computed from the table when absent (see :func:`column_values`).
-DERIVED_COLUMNS: tuple[str, ...] = (
-    "gf", "mf", "params_m", "acts_m", "depth", "d", "num_stages", "w_first", "w_last",
-    "e_fit", "fit_w0", "fit_wa", "fit_wm",
-)
-
-
-
 from .stats import _errors_weights, edf, ok_rows
+
 
 def _check_level(level: float, repeats: int) -> None:
     if not 0 < level < 1 or int(repeats) < 2:

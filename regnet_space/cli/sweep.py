@@ -85,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
         space.sample_arrays(1, seed=0, budget=budget, max_draws=PROBE_DRAWS)
     except BudgetError as e:
         raise UsageError(str(e)) from None
-    encoding = get_encoding(space, budget, args.encoding)  # one for the sampler and objective
+    # design draws the paper's distribution in any encoding; the raw one round-trips exactly
+    name_enc = args.encoding or ("raw" if searcher.name == "design" else "feasible")
+    encoding = get_encoding(space, budget, name_enc)  # one for the sampler and the objective
     sampler = so.make_sampler(searcher.name, space, budget, seed=seed, encoding=encoding)
     ddict = data.describe()
     meta = so.study_meta(space, budget, searcher.name, seed,
@@ -139,11 +141,12 @@ def register(sub) -> None:
     g.add_argument("--sampler", default="design", help="design (the paper's distribution with "
                    "exact budget rejection; default) or one of Optuna's: "
                    + ", ".join(n for n in searcher_names("optuna") if n != "design"))
-    g.add_argument("--encoding", default="feasible", choices=("feasible", "raw"),
-                   help="what the sampler searches: feasible (default: every proposal decodes "
-                   "to a network inside the budget and the space's constraints) or raw (the "
-                   "space's parameters as they are; most proposals are then infeasible under a "
-                   "narrow budget)")
+    g.add_argument("--encoding", default=None, choices=("feasible", "raw"),
+                   help="what the sampler searches: feasible (the default for every sampler but "
+                   "design: each proposal decodes to a network inside the budget and the space's "
+                   "constraints) or raw (the space's parameters as they are; most proposals are "
+                   "then infeasible under a narrow budget; the default for design, which draws "
+                   "the paper's distribution either way)")
     g.add_argument("--sampler-seed", type=int, metavar="N",
                    help="sampler seed, >= 0 (default: --seed, else 0)")
     g.add_argument("--pruner", default="none", help="none (default), median or hyperband: "

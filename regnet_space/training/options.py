@@ -15,7 +15,7 @@ Example:
     >>> add_options(p)
     >>> ns = p.parse_args(["--lr", "0.1", "--train-size", "1000"])
     >>> settings_from_options(ns).lr, data_options(ns).train_size, data_options(ns).test_size
-    (0.1, 1000, 2000)
+    (0.1, 1000, None)
     >>> option_tokens(ns)
     ['--preset', 'brief', '--data', 'fashion-mnist', '--train-size', '1000', '--lr', '0.1']
 """
@@ -40,7 +40,7 @@ class DataOptions:
 
     Example:
         >>> DataOptions(train_size=1000).resolved("brief")
-        DataOptions(data='fashion-mnist', data_dir=None, train_size=1000, val_size=None, test_size=2000, data_seed=0, resolution=None)
+        DataOptions(data='fashion-mnist', data_dir=None, train_size=1000, val_size=None, test_size=None, data_seed=0, resolution=None)
     """
 
     data: str = _opt("fashion-mnist", "fashion-mnist (default), mnist, cifar10, imagefolder, "
