@@ -36,7 +36,7 @@ from regnet_space.complexity import complexity
 from regnet_space.config import NetConfig
 from regnet_space.training.data import load_data
 from regnet_space.training import cosine_lr, evaluate
-from regnet_space.training.evaluator import available_cpus
+from regnet_space.training.cpu import available_cpus
 from regnet_space.nn import build_model, to_timm
 
 

@@ -130,7 +130,6 @@ def test_percent_or_negative_errors_exit_2_with_one_line(pops, tmp_path, capsys,
 
 
 def test_bench_search_refuses_percent_errors(pops, tmp_path, capsys):
-    pytest.importorskip("optuna")
     pct = pops["x"].copy()
     pct["error"] = pct["error"] * 100
     p = tmp_path / "percent.csv"

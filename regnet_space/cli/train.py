@@ -48,11 +48,11 @@ def run(args) -> int:
               f"{fmt_amount(after)} (--no-adapt refuses instead)", file=sys.stderr, flush=True)
     progress = (not args.json and sys.stderr.isatty()) if args.progress is None else args.progress
     if not args.json:
-        from ..training.evaluator import available_cpus, resolve_device
+        from ..training.evaluator import resolve_device
 
-        threads = settings.threads or available_cpus()
+        threads = settings.threads or "a share of the cores"
         print(f"{args.model}: {data!r}")
-        print(f"{settings.describe()}; {threads} thread(s), device "
+        print(f"{settings.describe()}; threads {threads}, device "
               f"{resolve_device(settings.device)}", flush=True)
     result = evaluate(fitted, data, settings, progress=progress)
     if args.json:

@@ -8,8 +8,9 @@ What :func:`evaluate` does, and what it guarantees:
 * The whole data set lives on the training device (:meth:`Data.on`); batches are drawn, cropped,
   flipped and normalised there with batched tensor ops, no per-sample Python.
 * CUDA: data on the GPU, channels-last, bf16 autocast, optional ``torch.compile``, cuDNN
-  autotuning. CPU: float32, ``threads`` intra-op threads (default: every core this process may
-  use) and denormals flushed to zero, both restored afterwards.
+  autotuning. CPU: float32, ``threads`` intra-op threads (default: this run's share of the cores
+  among this package's CPU runs on the machine, see :mod:`~regnet_space.training.cpu`) and
+  denormals flushed to zero, both restored afterwards; ``EvalResult.threads`` says how many.
 * The learning rate follows the half-period cosine per step, times a linear warm-up over the first
   ``warmup`` fraction of the steps (:func:`~regnet_space.training.recipe.lr_at`).
 * The ranking number is ``EvalResult.error``: top-1 error as a fraction in [0, 1] on the held-out
@@ -53,6 +54,7 @@ from torch import nn
 from ..complexity import complexity
 from ..config import NetConfig
 from ..errors import ConfigError
+from .cpu import cpu_share
 from .data import Data, DeviceData, augment, batch_indices, load_data, normalize
 from .recipe import TrainSettings, as_settings, lr_at
 
@@ -73,13 +75,6 @@ def resolve_device(spec: str = "auto") -> torch.device:
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ConfigError(f"device {spec!r}: only {torch.cuda.device_count()} CUDA device(s)")
     return dev
-
-
-def available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 # --------------------------------------------------------------------------------------- result
@@ -122,6 +117,7 @@ class EvalResult:
     images_seen: int = 0
     images_per_s: float = 0.0
     device: str = ""
+    threads: int = 0
     seed: int = 0
     reason: str | None = None
     config: dict = field(default_factory=dict)
@@ -147,7 +143,8 @@ class EvalResult:
         err = f"error {self.error:.4f} ({self.eval_split})" if self.error is not None else "error -"
         line = (f"{self.status:<7} {err}  {self.epochs} ep  {self.flops / 1e6:.1f} MF  "
                 f"{self.params / 1e6:.2f} M params  {self.images_per_s:,.0f} img/s on "
-                f"{self.device or '?'}  {self.wall_time:.1f} s")
+                f"{self.device or '?'}{_threads(self.threads)}  "
+                f"{self.wall_time:.1f} s")
         if self.reason:
             line += f"  [{self.reason}]"
         return line
@@ -166,6 +163,10 @@ class EvalResult:
 
 
 # --------------------------------------------------------------------------------------- helpers
+def _threads(n: int) -> str:
+    return f" ({n} thread{'s' if n != 1 else ''})" if n else ""
+
+
 def as_config(config: NetConfig | Mapping | str) -> NetConfig:
     """A NetConfig from a NetConfig, its dict (or ``{"config": {...}}``), JSON text or a zoo name."""
     if isinstance(config, NetConfig):
@@ -201,23 +202,26 @@ def match_input(cfg: NetConfig, data: Data, adapt: bool = False) -> NetConfig:
 
 @contextlib.contextmanager
 def _cpu_setup(device: torch.device, threads: int | None):
-    """Threads and flush-to-zero for a CPU run, restored afterwards.
+    """Threads (``threads``, or this run's share of the machine: :func:`~.cpu.cpu_share`) and
+    flush-to-zero for a CPU run, restored afterwards; yields the thread count (0 off the CPU).
 
     Denormal floats make x86 arithmetic ~100x slower; tiny weights and gradients of briefly
-    trained nets can produce them, so they are flushed to zero (as GPUs do).
+    trained nets can produce them, so they are flushed to zero (as GPUs do). (No slowdown was
+    measured without it on the brief recipe; it is a guard, see BENCHMARKS.md.)
     """
     if device.type != "cpu":
-        yield
+        yield 0
         return
-    old = torch.get_num_threads()
-    torch.set_num_threads(threads or available_cpus())
-    flushed = torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-        if flushed:
-            torch.set_flush_denormal(False)
+    with cpu_share(threads) as n:
+        old = torch.get_num_threads()
+        torch.set_num_threads(n)
+        flushed = torch.set_flush_denormal(True)
+        try:
+            yield n
+        finally:
+            torch.set_num_threads(old)
+            if flushed:
+                torch.set_flush_denormal(False)
 
 
 class _Diverged(Exception):
@@ -315,7 +319,7 @@ def evaluate(config: NetConfig | Mapping | str, data: Data | str,
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     failure = callback_exc = None
     try:
-        with _cpu_setup(device, s.threads):
+        with _cpu_setup(device, s.threads) as res.threads:
             _train(cfg, data, s, device, builder, progress, res, on_epoch)
     except _CallbackError as e:
         callback_exc = e.exc

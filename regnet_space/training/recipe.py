@@ -85,8 +85,9 @@ class TrainSettings:
     amp: bool = _opt(True, "bf16 autocast on CUDA (ignored on CPU)")
     channels_last: bool = _opt(True, "channels-last memory format", cli=False)
     compile: bool = _opt(False, "torch.compile the model")
-    threads: int | None = _opt(None, "CPU threads of this run (default: every core this process "
-                               "may use; 1 per worker when several share the machine)")
+    threads: int | None = _opt(None, "CPU threads of this run (default: its share of the cores "
+                               "among this package's runs on the machine; give it for "
+                               "bit-reproducible CPU results)")
     eval_batch_size: int = _opt(1000, "batch size of the held-out evaluation", cli=False)
     deterministic: bool = _opt(False, "deterministic CUDA kernels (slower; CPU runs are "
                                "deterministic anyway)")
