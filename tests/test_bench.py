@@ -238,6 +238,25 @@ def test_design_stays_feasible_and_jobs_do_not_change_results(pycls_pop):
     assert not np.array_equal(one.errors[:, 0], one.errors[:, 1])  # seeds differ
 
 
+def test_scores_are_measured_against_what_the_answers_can_reach(pycls_pop):
+    """The default reference is the oracle's landscape (answers to the paper's distribution in
+    budget), not the table rows: surrogate answers average neighbours and seldom reach the
+    rows' extremes, so a row-based top 5% would be out of reach of almost every search."""
+    oracle = TabularOracle.from_table(pycls_pop)
+    land = oracle.landscape()
+    assert land.shape == (2000,) and np.array_equal(land, oracle.landscape())  # seeded, cached
+    assert oracle.errors.min() <= land.min() and land.max() <= oracle.errors.max()
+    res = run_benchmark(oracle, "random", seeds=2, budget=8)
+    assert res.reference == "landscape"
+    assert res.threshold == top_threshold(land, 0.05)
+    assert (res.pop_min, res.pop_median) == (land.min(), np.median(land))
+    rows = run_benchmark(oracle, "random", seeds=2, budget=8, reference="table")
+    assert rows.threshold == oracle.top_threshold(0.05) and rows.pop_min == oracle.pop_min
+    np.testing.assert_array_equal(res.errors, rows.errors)  # only the scoring changes
+    with pytest.raises(Exception, match="reference must be"):
+        run_benchmark(oracle, "random", seeds=1, budget=4, reference="rows")
+
+
 def test_cmaes_runs(pycls_pop):
     res = run_benchmark(TabularOracle.from_table(pycls_pop), ["cmaes"], seeds=1, budget=16)
     assert np.isfinite(res.final).all()
