@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"study {name!r} in {so.redact(so.normalize_storage(args.storage))}: {space.name} at "
           f"{space.resolution}px, {budget.describe()}, sampler {searcher.name}, {args.n} trials "
           f"in total", file=sys.stderr)
-    print(f"{settings.describe()}; threads {settings.threads or 'a share of the cores'}", file=sys.stderr)
+    print(f"{settings.describe()}; threads {settings.threads or 'a share of the cores'}",
+          file=sys.stderr)
     try:
         s = so.run_worker(study, fn, args.n, progress=progress,
                           grace=args.grace or 4 * args.heartbeat, max_failures=args.max_failures,

@@ -9,8 +9,8 @@ file under the temp folder, released by the kernel when its process ends, howeve
 takes its share of the cores.
 
 Example:
-    >>> with cpu_share(None) as n:      # the only run here: every core
-    ...     n == available_cpus()
+    >>> with cpu_share(None) as n:      # every core when it is the only run here
+    ...     1 <= n <= available_cpus()
     True
     >>> with cpu_share(1) as n:          # explicit: exactly that
     ...     n
@@ -20,13 +20,17 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
-#: How many runs the slot folder can tell apart; more runs than this share as if there were this many.
+try:
+    import fcntl
+except ImportError:  # not POSIX: every run behaves as the only one
+    fcntl = None
+
+#: How many runs the slot folder tells apart (more share as if there were this many).
 SLOTS = 64
 
 
@@ -67,8 +71,10 @@ def cpu_share(threads: int | None) -> Iterator[int]:
     this one included. Either way the run holds a slot until the block ends, so later runs
     count it. See the module example."""
     try:
-        d = _slot_dir()
-    except OSError:  # no writable temp folder: behave as the only run
+        d = _slot_dir() if fcntl is not None else None
+    except OSError:  # no writable temp folder
+        d = None
+    if d is None:  # behave as the only run
         yield threads or available_cpus()
         return
     fd = None
