@@ -257,6 +257,28 @@ def test_scores_are_measured_against_what_the_answers_can_reach(pycls_pop):
         run_benchmark(oracle, "random", seeds=1, budget=4, reference="rows")
 
 
+def test_a_smooth_trend_picks_the_ridge_surrogate_and_its_answers_stay_in_range():
+    """Errors that follow complexity plus noise (as brief-training errors of one regime do):
+    the linear surrogate ranks held-out rows better than averaging neighbours, is chosen by
+    leave-one-out, and never answers outside the errors it was fitted on."""
+    from regnet_space.bench.surrogate import best_surrogate, fidelity
+
+    space = get_space("anynetx_a", resolution=28, in_channels=1, num_classes=10)
+    samples = space.sample(150, seed=4, flops="2M:5M")
+    values = {n: np.array([s.values[n] for s in samples], float) for n in space.names}
+    logf = np.log([s.flops for s in samples])
+    rng = np.random.default_rng(0)
+    err = 0.40 - 0.05 * (logf - logf.mean()) + 0.01 * rng.standard_normal(len(samples))
+    cands = fidelity(space, values, err)
+    best = best_surrogate(space, values, err)
+    knn = max(c.loo_spearman for c in cands if c.kind != "ridge")
+    assert best.kind == "ridge" and best.loo_spearman > knn + 0.1
+    assert "ridge" in best.describe()
+    far = space.sample(200, seed=9, flops="1M:8M")
+    pred = best.predict({n: np.array([s.values[n] for s in far], float) for n in space.names})
+    assert err.min() <= pred.min() and pred.max() <= err.max()
+
+
 def test_cmaes_runs(pycls_pop):
     res = run_benchmark(TabularOracle.from_table(pycls_pop), ["cmaes"], seeds=1, budget=16)
     assert np.isfinite(res.final).all()

@@ -18,8 +18,8 @@ as :func:`regnet_space.search.optuna.suggest_values` returns them) in this order
 3. **same_arch**: other parameter values that decode to the same architecture as a row (per-stage
    depth, width, bottleneck ratio and group width after compatibility, e.g. two RegNet ``wa``
    values that quantize to the same widths). The answer is that row's error.
-4. **surrogate**: otherwise, the prediction of a nearest-neighbour regressor fitted on the rows
-   (:mod:`.surrogate`: the variant and the number of neighbours with the best leave-one-out rank
+4. **surrogate**: otherwise, the prediction of a regressor fitted on the rows (:mod:`.surrogate`:
+   nearest neighbours or a ridge regression, whichever has the best leave-one-out rank
    correlation on this table, which is reported). Surrogate answers are counted and reported, so
    a benchmark that leans on them can be recognised.
 
