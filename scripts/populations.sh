@@ -5,7 +5,7 @@
 # compared in results/report/. Each study runs two workers with one thread each (the fastest
 # layout on 2 cores, see BENCHMARKS.md). Resumable: rerun it and finished trials are kept.
 # (--encoding raw is what --sampler design uses anyway: the paper's parameters, exactly.)
-#   bash scripts/populations.sh     # N=128: about 35 minutes per space, 1 h 45 min in all, on 2 idle cores
+#   bash scripts/populations.sh     # N=128: about 40 minutes per space, 2 hours in all, on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RS=.venv/bin/regnet-space
