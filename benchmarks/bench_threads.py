@@ -81,7 +81,7 @@ def denormals(cfg: dict, repeats: int = 3) -> tuple[float, float]:
         old = torch.get_num_threads()
         torch.set_num_threads(threads or 1)
         try:
-            yield
+            yield threads or 1
         finally:
             torch.set_num_threads(old)
 

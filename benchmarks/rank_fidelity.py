@@ -104,6 +104,8 @@ def correlations(errors: dict[str, dict[str, float]], ref: str = "reference",
 
 
 def main() -> None:
+    from regnet_space.training import as_settings
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", default="results/rank_fidelity_runs.csv")
     ap.add_argument("--out", default="results/rank_fidelity.csv")
@@ -134,8 +136,6 @@ def main() -> None:
                         vs["brief"]["train_size"], vs["reference"]["train_size"], TEST_SIZE])
     print("| recipe | epochs x images | s/model | Kendall tau [95% CI] | Spearman rho [95% CI] |")
     print("|---|---|---|---|---|")
-    from regnet_space.training import as_settings
-
     for c in correlations(errors):
         v = vs[c["recipe"]]
         print(f"| {c['recipe']} | {as_settings(v['settings']).epochs} x {v['train_size']} | "

@@ -240,6 +240,7 @@ class TabularOracle:
         self.surrogate = (best_surrogate(space, arrays, err) if len(err) >= 4
                           else fidelity_free(space, arrays, err))
         self._encodings: dict[str, Any] = {}
+        self._landscapes: dict[tuple[int, int], np.ndarray] = {}
 
     def encoding(self, name: str = "feasible"):
         """The encoding searchers propose in (its budget is the feasible flops range)."""
@@ -317,14 +318,14 @@ class TabularOracle:
         answers come from the surrogate, whose predictions average neighbours and rarely reach
         the table's extremes; "the top 5%" and "regret" must be reachable by the answers.
         """
-        key = ("landscape", int(n), int(seed))
-        if key not in self._encodings:
+        key = (int(n), int(seed))
+        if key not in self._landscapes:
             lo, hi = self.flops_range
             batch = self.space.sample_arrays(int(n), seed, flops=Budget(flops=(lo, hi)).flops)
-            out = np.array([self.answer({k: batch.values[k][i] for k in self.space.names})[0]
-                            for i in range(len(batch))])
-            self._encodings[key] = out
-        return self._encodings[key]
+            self._landscapes[key] = np.array(
+                [self.answer({k: batch.values[k][i] for k in self.space.names})[0]
+                 for i in range(len(batch))])
+        return self._landscapes[key]
 
     def describe(self) -> str:
         lo, hi = self.flops_range

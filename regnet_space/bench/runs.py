@@ -97,7 +97,10 @@ def run_search(oracle: TabularOracle, sampler: Any, budget: int,
 # ------------------------------------------------------------------------------ results
 @dataclass
 class BenchResult:
-    """Traces of every (algorithm, seed) search and the population facts to score them.
+    """Traces of every (algorithm, seed) search and the reference facts to score them.
+
+    ``pop_min``, ``pop_median`` and ``threshold`` describe the reference distribution named by
+    ``reference`` (the oracle's landscape by default, or the table's rows; see :mod:`.oracle`).
 
     ``errors`` and ``kinds`` are (n_algos, n_seeds, budget) arrays: the answer to each evaluation
     and how it was answered (an index into :data:`KINDS`); ``seconds`` (wall) and ``cpu_seconds``

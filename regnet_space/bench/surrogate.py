@@ -150,11 +150,16 @@ def kendall(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(sa * sb) / denom) if denom > 0 else 0.0
 
 
+def _standardization(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(center, scale) making every feature mean 0 and sd 1 (constant features: scale 1)."""
+    scale = raw.std(0)
+    return raw.mean(0), np.where(scale > 0, scale, 1.0)
+
+
 def _fit(space, values, errors, kind, k) -> Surrogate:
     raw = (param_features if kind == "params" else arch_features)(space, values)
-    center = raw.mean(0) if kind == "arch" else np.zeros(raw.shape[1])
-    scale = raw.std(0) if kind == "arch" else np.ones(raw.shape[1])
-    scale = np.where(scale > 0, scale, 1.0)
+    center, scale = (_standardization(raw) if kind == "arch"
+                     else (np.zeros(raw.shape[1]), np.ones(raw.shape[1])))
     x = (raw - center) / scale
     y = np.asarray(errors, dtype=float)
     pred = _knn(x, y, x, k, exclude_self=True)
@@ -163,8 +168,7 @@ def _fit(space, values, errors, kind, k) -> Surrogate:
 
 def _ridge(raw: np.ndarray, y: np.ndarray, alpha: float):
     """(center, scale, coef) of a ridge fit on standardised features, intercept = mean(y)."""
-    center, scale = raw.mean(0), raw.std(0)
-    scale = np.where(scale > 0, scale, 1.0)
+    center, scale = _standardization(raw)
     x = (raw - center) / scale
     coef = np.linalg.solve(x.T @ x + alpha * np.eye(x.shape[1]), x.T @ (y - y.mean()))
     return center, scale, coef
