@@ -9,8 +9,8 @@ CPU time is the honest figure on a shared, loaded machine). Also times the oracl
 answer, memo disabled) to show where the time goes, and optionally the whole default benchmark
 with ``--jobs`` worker processes.
 
-    python benchmarks/bench_search_speed.py [--space regnetx] [--rows 500] [--budget 64]
-        [--seeds 5] [--algos random,design,tpe,cmaes,nsga2,qmc] [--jobs 2]
+    python benchmarks/bench_search_speed.py [--space regnetx] [--rows 500] [--trials 64]
+        [--seeds 5] [--sampler random,design,tpe,cmaes,nsga2,qmc] [--jobs 2]
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from regnet_space.spaces import get_space
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--space", default="regnetx")
-    ap.add_argument("--resolution", type=int, default=32)
+    ap.add_argument("--count-at", "--resolution", dest="resolution", type=int, default=32)
     ap.add_argument("--rows", type=int, default=500)
-    ap.add_argument("--budget", type=int, default=64)
+    ap.add_argument("--trials", "--budget", dest="budget", type=int, default=64)
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--algos", default=",".join(bench.DEFAULT_ALGORITHMS))
+    ap.add_argument("--sampler", "--algos", dest="algos", default=",".join(bench.DEFAULT_ALGORITHMS))
     ap.add_argument("--jobs", type=int, default=0,
                     help="also time the whole benchmark with this many processes (0: skip)")
     args = ap.parse_args()

@@ -7,10 +7,10 @@ infeasible configuration. Every trial is trained with the brief recipe (one epoc
 2,000-image subset) and scored on 1,000 test images. ``--encoding raw`` searches the paper's
 parameters directly instead: most proposals are then infeasible and returned untrained.
 
-Run it (again to resume: the study is kept in the SQLite file and --n is the total):
+Run it (again to resume: the study is kept in the SQLite file and --trials is the total):
 
     python examples/optuna_tpe_budget.py                # 20 trials, a few minutes on a CPU
-    python examples/optuna_tpe_budget.py --n 40 --flops 2M:8M
+    python examples/optuna_tpe_budget.py --trials 40 --flops 2M:8M
 
 Open the study in the Optuna dashboard (pip install optuna-dashboard):
 
@@ -19,7 +19,7 @@ Open the study in the Optuna dashboard (pip install optuna-dashboard):
 then browse http://127.0.0.1:8080. The same study from the command line:
 
     regnet-space sweep --storage sqlite:///optuna_tpe_budget.db --study tpe-fmnist \\
-        --space regnetx --flops 2M:6M --sampler tpe --n 20 --data fashion-mnist \\
+        --space regnetx --flops 2M:6M --sampler tpe --trials 20 --data fashion-mnist \\
         --train-size 2000 --test-size 1000 --epochs 1
     regnet-space export --storage sqlite:///optuna_tpe_budget.db --study tpe-fmnist --out pop.csv
 """
@@ -30,23 +30,24 @@ import argparse
 
 import optuna
 
-from regnet_space.budget import Budget
-from regnet_space.search.optuna import (make_sampler, objective, open_storage, open_study,
-                                        run_worker, study_meta)
-from regnet_space.spaces import get_space
-from regnet_space.spaces.encoding import get_encoding
-from regnet_space.training import TrainSettings, load_data
+from regnet_space import Budget, get_encoding, get_space
+from regnet_space.evaluator import TrainSettings, load_data
+from regnet_space.optuna_space import (make_sampler, objective, open_storage, open_study,
+                                       run_worker, study_meta)
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=20, help="trials in the study in total")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--trials", "--n", dest="trials", type=int, default=20,
+                   help="trials in the study in total")
     p.add_argument("--flops", default="2M:6M", help="flops budget at 28x28")
-    p.add_argument("--encoding", default="feasible", choices=("feasible", "raw"))
-    p.add_argument("--storage", default="sqlite:///optuna_tpe_budget.db")
-    p.add_argument("--study", default="tpe-fmnist")
-    p.add_argument("--train-size", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--encoding", default="feasible", choices=("feasible", "raw"),
+                   help="what TPE searches (docs/encodings.md)")
+    p.add_argument("--storage", default="sqlite:///optuna_tpe_budget.db", help="study storage")
+    p.add_argument("--study", default="tpe-fmnist", help="study name")
+    p.add_argument("--train-size", type=int, default=2000, help="training images per trial")
+    p.add_argument("--seed", type=int, default=0, help="sampler seed")
     args = p.parse_args(argv)
 
     data = load_data("fashion-mnist", train_size=args.train_size, test_size=1000, seed=0)
@@ -61,7 +62,7 @@ def main(argv=None) -> None:
                       settings=settings.recipe(), encoding=encoding.name)
     study = open_study(open_storage(args.storage), args.study, meta, sampler)
     summary = run_worker(study, objective(space, data, settings, budget=budget,
-                                          encoding=encoding), args.n)
+                                          encoding=encoding), args.trials)
 
     print(f"{summary['finished']} trials: {summary['ok']} trained, "
           f"{summary['infeasible']} infeasible (outside {budget.describe()}, never trained), "

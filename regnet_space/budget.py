@@ -41,15 +41,20 @@ def parse_amount(text: str | float | int) -> int:
 
 
 def parse_range(text: Any, what: str = "range") -> tuple[int | None, int | None] | None:
-    """'360M:400M' -> (360e6, 400e6); ':400M' or '400M' -> (None, 400e6); '360M:' -> (360e6, None).
+    """'360M:400M' -> (360e6, 400e6); ':400M' -> (None, 400e6); '360M:' -> (360e6, None).
 
     Tuples and lists of two amounts (None for open) are accepted too. ``what`` names the range in
     error messages (``flops``, ``params``...). A range whose high bound is 0 is refused: no
-    network has 0 flops, params or activations.
+    network has 0 flops, params or activations. A bare amount (``400MF``, ``4e8``) is refused as
+    ambiguous (an upper bound? a target?): write ``:400M`` or ``360M:400M``.
 
     Example:
         >>> parse_range("360M:400M")
         (360000000, 400000000)
+        >>> parse_range("400MF", "flops range")
+        Traceback (most recent call last):
+        ...
+        regnet_space.errors.ConfigError: flops range '400MF' is a bare amount, which is ambiguous; give a range LO:HI (e.g. 360M:400M), :HI (at most) or LO: (at least)
         >>> parse_range("0:0", "flops range")
         Traceback (most recent call last):
         ...
@@ -57,6 +62,7 @@ def parse_range(text: Any, what: str = "range") -> tuple[int | None, int | None]
     """
     if text is None:
         return None
+    bare = False
     try:
         if isinstance(text, (tuple, list)):
             if len(text) != 2:
@@ -66,10 +72,18 @@ def parse_range(text: Any, what: str = "range") -> tuple[int | None, int | None]
             a, b = text.split(":", 1)
             lo = parse_amount(a) if a.strip() else None
             hi = parse_amount(b) if b.strip() else None
+        elif isinstance(text, (str, int, float, np.integer, np.floating)) and \
+                not isinstance(text, bool):
+            parse_amount(text)  # a malformed amount gets the amount's own message
+            bare = True
         else:
-            lo, hi = None, parse_amount(text)
+            raise ConfigError(f"expected a string LO:HI, a (low, high) pair or None, got "
+                              f"{type(text).__name__}")
     except ConfigError as e:
         raise ConfigError(f"{what} {text!r}: {e}") from None
+    if bare:
+        raise ConfigError(f"{what} {text!r} is a bare amount, which is ambiguous; give a range "
+                          "LO:HI (e.g. 360M:400M), :HI (at most) or LO: (at least)")
     if lo is not None and hi is not None and lo > hi:
         raise ConfigError(f"{what} {text!r} is empty: low {lo:,} > high {hi:,}")
     if hi is not None and hi < 1:

@@ -134,11 +134,18 @@ def complexity(cfg: NetConfig) -> Complexity:
         >>> complexity(get_config("RegNetX-200MF"))
         Complexity(flops=199040872, params=2684792, acts=2164056)
     """
+    if not isinstance(cfg, NetConfig):
+        raise TypeError(f"cfg must be a NetConfig (e.g. get_config('RegNetX-200MF') or "
+                        f"NetConfig.from_dict(...)), got {type(cfg).__name__}")
     stem, stages, head = stage_complexities(cfg)
     return sum(stages, stem) + head
 
 
 # --------------------------------------------------------------------------- vectorised closed form
+#: Rows :func:`complexity_arrays` processes at once (benchmarks/bench_complexity.py measures it).
+CHUNK_ROWS = 8192
+
+
 def complexity_arrays(
     ds: np.ndarray,
     ws: np.ndarray,
@@ -169,7 +176,16 @@ def complexity_arrays(
     """
     ds, ws, ss, gs = (np.asarray(x, dtype=np.int64) for x in (ds, ws, ss, gs))
     bs = np.asarray(bs, dtype=np.float64)
+    if ds.ndim != 2 or any(x.shape != ds.shape for x in (ws, ss, bs, gs)):
+        raise ValueError(f"ds, ws, ss, bs and gs must be (N, S) arrays of one shape, got "
+                         f"{[np.shape(x) for x in (ds, ws, ss, bs, gs)]}")
     n, n_stages = ds.shape
+    if n > CHUNK_ROWS:  # cache-sized blocks: a million-row temporary spills out of the caches
+        kw = dict(block=block, stem=stem, stem_w=stem_w, se_ratio=se_ratio,
+                  in_channels=in_channels, num_classes=num_classes, resolution=resolution)
+        parts = [complexity_arrays(*(x[i:i + CHUNK_ROWS] for x in (ds, ws, ss, bs, gs)), **kw)
+                 for i in range(0, n, CHUNK_ROWS)]
+        return tuple(np.concatenate(col) for col in zip(*parts))  # type: ignore[return-value]
     if se_ratio is None:
         se_ratio = 0.25 if block == "Y" else 0.0
     i64 = np.int64

@@ -71,5 +71,32 @@ def require(module: str, *, pip: str | None = None, purpose: str = "") -> Module
         raise MissingDependencyError(f"{what}: pip install {pip or module.split('.')[0]}") from None
 
 
-__all__ = ["BudgetError", "ConfigError", "DataError", "DataNotFoundError", "MissingDependencyError",
-           "RegNetSpaceError", "StorageError", "StudyMismatchError", "require"]
+#: Optional top-level packages -> the extra of ``pyproject.toml`` that installs them.
+EXTRAS = {"torch": "torch", "torchvision": "torch", "timm": "torch", "optuna": "optuna",
+          "cmaes": "optuna", "scipy": "optuna", "nni": "nni", "yaml": "nni",
+          "pytorch_lightning": "nni", "pyarrow": "all", "optuna_dashboard": "all",
+          "psycopg2": "all", "grpc": "grpc", "submitit": "slurm", "ray": "ray"}
+
+
+def missing_extra(exc: BaseException, what: str) -> MissingDependencyError | None:
+    """The one-line :class:`MissingDependencyError` for an ImportError of an optional package
+    (None when ``exc`` is about something else: a bug keeps its traceback).
+
+    Example:
+        >>> print(missing_extra(ModuleNotFoundError("No module named 'torch'", name="torch"),
+        ...                     "regnet-space train"))
+        regnet-space train needs torch, which is not installed: pip install 'regnet-space[torch]'
+        >>> missing_extra(ModuleNotFoundError("x", name="no_such_thing"), "train") is None
+        True
+    """
+    name = getattr(exc, "name", None)
+    root = str(name).split(".")[0] if name else None
+    if not isinstance(exc, ImportError) or root not in EXTRAS:
+        return None
+    return MissingDependencyError(f"{what} needs {root}, which is not installed: pip install "
+                                  f"'regnet-space[{EXTRAS[root]}]'")
+
+
+__all__ = ["BudgetError", "ConfigError", "DataError", "DataNotFoundError", "EXTRAS",
+           "MissingDependencyError", "RegNetSpaceError", "StorageError", "StudyMismatchError",
+           "missing_extra", "require"]

@@ -9,12 +9,12 @@ cd "$(dirname "$0")/.."
 RS=.venv/bin/regnet-space
 N=${N:-8}
 OUT=${OUT:-demo}
-COMMON=(--flops 2M:5M --n "$N" --sampler design --data fashion-mnist --seed 0 --threads 1)
+COMMON=(--flops 2M:5M --trials "$N" --sampler design --data fashion-mnist --seed 0 --threads 1)
 $RS sweep --space regnetx --study demo-regnetx "${COMMON[@]}" &
 first=$!
 $RS sweep --space anynetx_a --study demo-anynetx_a "${COMMON[@]}"
 wait "$first"
-$RS export --study demo-regnetx --out "$OUT/regnetx.csv"
-$RS export --study demo-anynetx_a --out "$OUT/anynetx_a.csv"
-$RS compare "$OUT/regnetx.csv" "$OUT/anynetx_a.csv" --labels RegNetX,AnyNetX_A --out "$OUT/report"
+$RS export --study demo-regnetx --out "$OUT/regnetx.csv" --force
+$RS export --study demo-anynetx_a --out "$OUT/anynetx_a.csv" --force
+$RS compare "$OUT/regnetx.csv" "$OUT/anynetx_a.csv" --labels RegNetX,AnyNetX_A --out "$OUT/report" --force
 echo "report: $OUT/report/index.html"

@@ -12,13 +12,13 @@ RS=.venv/bin/regnet-space
 N=${N:-128}
 DB=${DB:-sqlite:///results/populations.db}
 for sp in regnetx anynetx_a anynetx_e; do
-  args=(sweep --space "$sp" --flops 2M:5M --n "$N" --sampler design --sampler-seed 0 --encoding raw
+  args=(sweep --space "$sp" --flops 2M:5M --trials "$N" --sampler design --sampler-seed 0 --encoding raw
         --storage "$DB" --study "pop-$sp" --data fashion-mnist --seed 0 --threads 1)
   $RS "${args[@]}" &
   second=$!
   $RS "${args[@]}"
   wait "$second"
-  $RS export --storage "$DB" --study "pop-$sp" --out "results/$sp.csv"
+  $RS export --storage "$DB" --study "pop-$sp" --out "results/$sp.csv" --force
 done
 $RS compare results/regnetx.csv results/anynetx_a.csv results/anynetx_e.csv \
-    --labels RegNetX,AnyNetX_A,AnyNetX_E --normalize flops --out results/report --seed 0
+    --labels RegNetX,AnyNetX_A,AnyNetX_E --normalize flops --out results/report --seed 0 --force

@@ -13,6 +13,9 @@ need_apt=()
 "$PY" -c "import ensurepip, venv" 2>/dev/null || need_apt+=(python3-venv)
 # PostgreSQL's server programs (initdb, pg_ctl): tests/test_storage_pg.py runs a throwaway cluster
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need_apt+=(postgresql)
+# a single-node Slurm cluster (slurmctld, slurmd, munge): tests/test_slurm.py starts one
+command -v slurmctld >/dev/null || need_apt+=(slurm-wlm)
+command -v munged >/dev/null || need_apt+=(munge)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: apt-get install ${need_apt[*]}"
@@ -33,7 +36,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   # torch/torchvision pinned to the releases this project is tested with; timm needs torchvision
   .venv/bin/pip install -q "torch==2.14.1" "torchvision==0.29.1"
-  .venv/bin/pip install -q -e ".[all,test]"
+  # cluster: submitit (Slurm), ray, grpcio (the storage proxy); tests/test_slurm.py etc. need them
+  .venv/bin/pip install -q -e ".[all,cluster,test]"
   touch "$stamp"
 fi
 echo "setup: ready (.venv/bin/regnet-space)"

@@ -57,6 +57,9 @@ def files(tmp_path_factory) -> Path:
     (d / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
     (d / "not-sqlite.db").write_bytes(b"this is not a database" * 100)
     (d / "garbage.csv").write_text("a,b\n1,2\n")
+    from regnet_space.search.optuna import open_storage
+
+    open_storage(f"sqlite:///{d}/export-empty.db", heartbeat=None)  # exists, holds no study
     (d / "nni-dir").mkdir()
     (d / "nni-existing").mkdir()
     (d / "nni-existing" / "config.yml").write_text("experimentName: mine\n")
@@ -102,7 +105,7 @@ CASES = [
     ("sample-params-syntax", ["sample", "--space", "regnetx", "--params", "1:2:3"], {},
      "params range"),
     ("sample-unreachable", ["sample", "--space", "regnetx", "--flops", "1K:2K",
-                            "--max-draws", "5000"], {}, "acceptance"),
+                            "--max-draws", "5000"], {}, "cannot be met by regnetx at 224 px"),
     ("sample-n-negative", ["sample", "--space", "regnetx", "--n", "-2"], {}, "--n must be >= 1"),
     ("sample-n-not-int", ["sample", "--space", "regnetx", "--n", "ten"], {}, "invalid int value"),
     ("sample-max-draws-0", ["sample", "--space", "regnetx", "--max-draws", "0"], {},
@@ -163,7 +166,7 @@ CASES = [
      "--max-retry must be >= 0, got -1"),
     ("sweep-max-failures-0", ["sweep", "--max-failures", "0", *TINY], {},
      "--max-failures must be >= 1, got 0"),
-    ("sweep-n-0", ["sweep", "--n", "0", *TINY], {}, "--n must be >= 1"),
+    ("sweep-n-0", ["sweep", "--n", "0", *TINY], {}, "--trials must be >= 1"),  # old spelling
     ("sweep-heartbeat-0", ["sweep", "--heartbeat", "0", *TINY], {}, "--heartbeat must be >= 1"),
     ("sweep-unknown-sampler", ["sweep", "--sampler", "annealing", *TINY], {}, "annealing"),
     ("sweep-unknown-pruner", ["sweep", "--pruner", "sometimes", "--storage",
@@ -193,6 +196,19 @@ CASES = [
     ("nni-config-out-newline", ["nni-config", "--space", "regnetx", "--out",
                                 "{d}/x\nmaxTrialNumber: 1", *TINY], {},
      "--out must not contain control characters"),
+    ("nni-config-out-line-separator", ["nni-config", "--space", "regnetx", "--out",
+                                       "{d}/x\u2028nniManagerIp: 1.2.3.4", *TINY], {},
+     "--out must not contain control characters"),
+    ("sample-flops-bare-amount", ["sample", "--space", "regnetx", "--flops", "400MF"], {},
+     "is a bare amount, which is ambiguous; give a range LO:HI"),
+    ("sample-seed-overflow", ["sample", "--space", "regnetx", "--seed", str(2**64)], {},
+     "--seed must be in [0, 4294967295]"),
+    ("sweep-heartbeat-huge", ["sweep", "--heartbeat", str(10**15), *TINY], {},
+     "--heartbeat must be in [1, 86400]"),
+    ("export-typo-db-is-not-created", ["export", "--storage", "sqlite:///{d}/typo.db"], {},
+     "does not exist"),
+    ("compare-bins-huge", ["compare", "{d}/pop.csv", "--bins", str(10**12), "--out",
+                           "{d}/report"], {}, "--bins must be an integer in [1, 1000]"),
     ("nni-config-experiment-dir-newline", ["nni-config", "--space", "regnetx", "--out",
                                            "{d}/nni2", "--experiment-dir", "a\rb", *TINY], {},
      "--experiment-dir must not contain control characters"),

@@ -107,21 +107,27 @@ def test_with_input_switches_stem():
 
 
 def test_every_bad_json_config_is_a_config_error():
-    """Any JSON value in any field fails with a ConfigError (never a TypeError or KeyError)."""
+    """Any JSON value in any field fails with a ConfigError (never a TypeError or KeyError), and
+    exactly the values that mean something are accepted: se_ratio None (the block's default)
+    and 0 (no squeeze-excitation). Any other acceptance is a bug this test names."""
     from regnet_space.errors import ConfigError
 
     values = [None, True, -1, 0, 1e400, "x", [], {}, [1], {"d": 1}]
     base = {"stages": [{"d": 1, "w": 8}]}
+    accepted = []
     for key in ("block", "stem", "stem_w", "se_ratio", "in_channels", "num_classes",
                 "resolution", "stages"):
         for v in values:
             try:
                 NetConfig.from_dict({**base, key: v})
+                accepted.append((key, repr(v)))
             except ConfigError:
                 pass
     for key in ("d", "w", "s", "b", "g"):
         for v in values:
             try:
                 NetConfig.from_dict({"stages": [{"d": 1, "w": 8, key: v}]})
+                accepted.append((f"stage.{key}", repr(v)))
             except ConfigError:
                 pass
+    assert accepted == [("se_ratio", "None"), ("se_ratio", "0")]

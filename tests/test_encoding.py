@@ -81,8 +81,15 @@ def test_bad_coordinates_and_names_are_clear_errors():
         enc.decode(dict(d="x", wm=2, b_index=0, g_log2=3, slope=0.5, size=0.5))
     with pytest.raises(ConfigError, match="unknown encoding"):
         get_encoding(_space("regnetx", 28), "2M:5M", "magic")
-    # out-of-range proposals (tools overshoot) are clipped, not refused
-    d = enc.decode(dict(d=500, wm=9.0, b_index=7, g_log2=-3, slope=2.0, size=-1.0))
+    # a real miss is refused, naming the coordinate and its range (never clamped silently)...
+    for name, value in (("d", 500), ("wm", 9.0), ("b_index", 7), ("g_log2", -3),
+                        ("slope", 2.0), ("size", -1.0)):
+        x = {**dict(d=10, wm=2.0, b_index=0, g_log2=3, slope=0.5, size=0.5), name: value}
+        with pytest.raises(ConfigError, match=rf"^{name} = .* is outside its range"):
+            enc.decode(x)
+    # ...while float noise at a bound (a tool's exp(log(x))) is clipped
+    c = next(c for c in enc.coords if c.name == "size")
+    d = enc.decode(dict(d=10, wm=2.0, b_index=0, g_log2=3, slope=0.5, size=c.high + 1e-12))
     assert get_space("regnetx", resolution=28, in_channels=1,
                      num_classes=10).check(d.values, "2M:5M").feasible
 

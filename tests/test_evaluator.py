@@ -84,7 +84,10 @@ def test_real_fashion_mnist_one_short_epoch_learns_and_fields_are_consistent(fmn
     cfg = tiny()
     r = evaluate(cfg, fmnist, epochs=1, batch_size=32, lr=0.1, augment=False, seed=0, **FAST)
     assert r.status == "ok" and r.reason is None, r.summary()
-    assert r.error < 0.40, r.summary()                      # chance is 0.90
+    # chance is 0.90. Measured (benchmarks/learning_margins.py, 4 seeds): mean 0.382, sd 0.020,
+    # max 0.398 on AVX-512 and AVX2 alike (0.402 was seen on another CPU type): 0.50 is 6 sds
+    # above the mean, so no seed or CPU type fails it, and a model that learned nothing does.
+    assert r.error < 0.50, r.summary()
     assert r.error == r.test_error == r.eval_error[-1] and r.eval_split == "test"
     cx = complexity(cfg)
     assert (r.flops, r.params, r.acts) == (cx.flops, cx.params, cx.acts)

@@ -112,5 +112,9 @@ def test_the_deepest_and_narrowest_models_learn(name):
     data = load_data("fashion-mnist", train_size=2000, test_size=500, seed=0)
     for cfg in _hardest(name):
         r = evaluate(cfg, data, epochs=2, **FAST)   # the brief recipe, shortened
-        assert r.status == "ok" and r.error < 0.6, (name, cfg.depths, cfg.widths, r.summary())
+        # seed 0 of AnyNetX_E's deepest (d = 57, every width 8) gives 0.57; over 4 seeds that
+        # model averages 0.51 over seeds 0, 2, 3 (sd 0.07; seed 1 diverges: see docs/recipe.md),
+        # so 0.6 is about one sd from failing on another CPU type; 0.75 is 3.5 sds away and
+        # still far below chance (0.9).
+        assert r.status == "ok" and r.error < 0.75, (name, cfg.depths, cfg.widths, r.summary())
         assert r.train_loss[-1] < r.train_loss[0] < math.log(10) * 1.2

@@ -125,8 +125,16 @@ def test_two_workers_share_one_study(tmp_path, storage):
         assert p.returncode == 0, err.decode()[-2000:]
     study = load(url, "w")
     done = check_exact(study, 6)
-    workers = {t.user_attrs["worker"] for t in done}
-    assert 1 <= len(workers) <= 2
+    workers = [t.user_attrs["worker"] for t in done]
+    # every finished trial names one of the two processes, and the same worker id never runs
+    # two trials at once (a worker is one process: its trials' start times are ordered)
+    pids = {str(p.pid) for p in procs}
+    assert len(workers) == 6 and {w.rsplit(":", 2)[1] for w in workers} <= pids
+    for w in set(workers):
+        mine = sorted((t for t in done if t.user_attrs["worker"] == w),
+                      key=lambda t: t.datetime_start)
+        assert all(a.datetime_complete <= b.datetime_start for a, b in zip(mine, mine[1:])), w
+    assert len(study.trials) == 6 + len([t for t in study.trials if t.state == TrialState.FAIL])
     other = [t for t in study.trials if t.state == TrialState.FAIL]
     assert all(t.user_attrs.get("status") == "surplus" for t in other)
 
@@ -152,7 +160,7 @@ def test_cli_errors_are_one_line_and_leave_the_study_intact(tmp_path, capsys):
         ([*base, "--n", "3", "--flops", "2M:7M", "--sampler", "random"], "budget.flops"),
         ([*base, "--n", "3", "--sampler", "tpe"], "sampler: stored 'random'"),
         ([*base, "--n", "3", "--sampler", "random", "--lr", "0.3"], "settings.lr"),
-        ([*base, "--n", "0"], "--n must be >= 1"),
+        ([*base, "--n", "0"], "--trials must be >= 1"),
     ]
     for args, match in cases:
         rc, err = run_cli(capsys, *args)

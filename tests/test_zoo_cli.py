@@ -71,7 +71,10 @@ def test_spaces_lists_all(capsys):
 
 @pytest.mark.parametrize("argv, needle", [
     (["sample", "--space", "nope"], "unknown space 'nope'"),
-    (["sample", "--space", "regnetx", "--flops", "1K:2K", "--max-draws", "5000"], "acceptance"),
+    (["sample", "--space", "regnetx", "--flops", "1K:2K", "--max-draws", "5000"],
+     "below the smallest network"),  # refused before sampling
+    (["sample", "--space", "regnetx", "--flops", "400M:400.1M", "--max-draws", "5000"],
+     "acceptance"),
     (["sample", "--space", "regnetx", "--flops", "x:y"], "cannot read 'x'"),
     (["sample", "--space", "regnetx", "--n", "0"], "--n must be >= 1"),
     (["describe", "nope"], "neither a config JSON file nor a known model"),

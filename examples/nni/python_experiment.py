@@ -12,20 +12,24 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from regnet_space.search.nni import experiment, export_population
+from regnet_space.nni_space import experiment, export_population
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--space", default="regnetx")
-    ap.add_argument("--flops", default="2M:5M")
-    ap.add_argument("--tuner", default="TPE")
-    ap.add_argument("--trials", type=int, default=8)
-    ap.add_argument("--concurrency", type=int, default=2)
-    ap.add_argument("--port", type=int, default=8080)
-    ap.add_argument("--experiment-dir", default=None)
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--train-size", type=int, default=2000)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--space", default="regnetx", help="design space (`regnet-space spaces`)")
+    ap.add_argument("--flops", default="2M:5M", help="flops budget at 28 px (Fashion-MNIST)")
+    ap.add_argument("--sampler", "--tuner", dest="tuner", default="TPE",
+                    help="NNI tuner: TPE, Random, Evolution or design (the paper's distribution)")
+    ap.add_argument("--trials", type=int, default=8, help="trials in the experiment")
+    ap.add_argument("--concurrency", type=int, default=2, help="trials run at once")
+    ap.add_argument("--port", type=int, default=8080, help="NNI manager port (web portal)")
+    ap.add_argument("--experiment-dir", default=None,
+                    help="where NNI keeps the experiment; None: ~/nni-experiments")
+    ap.add_argument("--epochs", type=int, default=1, help="training epochs per trial")
+    ap.add_argument("--train-size", type=int, default=2000,
+                    help="Fashion-MNIST training images per trial")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message=".*pkg_resources.*")
     exp = experiment(args.space, args.flops, tuner=args.tuner, trials=args.trials,

@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib import ticker
 from matplotlib.figure import Figure
 
+from .efficiency import efficiency_curve
 from . import confidence as ci
 from . import stats as an
 from ..errors import ConfigError
@@ -211,9 +212,10 @@ def efficiency_figure(pops: Any, normalize: str = "none", bins: int = 10, seed: 
                       rounds: int = 1, title: str | None = None) -> Figure:
     """Random-search efficiency: E[best error of k random models] against k (log2 axis).
 
-    Solid line and band: the paper's bootstrap (floor(N/k) groups of k, mean +- 2 std, clipped
-    to the observed errors so it stays inside [0, 1]); dashed: the exact order-statistics
-    expectation (:func:`analysis.expected_min`).
+    Solid line and band: the exact order-statistics expectation
+    (:func:`analysis.efficiency.efficiency_curve`) with a 95% bootstrap band over the models
+    (non-increasing in k by construction); dotted, thin: the paper's bootstrap (floor(N/k)
+    groups of k), which is left with one or two groups at large k.
     """
     pops = as_populations(pops)
     normalize = _check_normalize(normalize)
@@ -222,12 +224,15 @@ def efficiency_figure(pops: Any, normalize: str = "none", bins: int = 10, seed: 
     ax = axes[0, 0]
     for i, (label, df) in enumerate(pops.items()):
         e = an.ok_rows(df)["error"].to_numpy(float)
+        curve = efficiency_curve(e, weights=weights[label], seed=seed)
         tab = an.efficiency_table(e, seed=seed, weights=weights[label], rounds=rounds)
         c = _COLORS[i % len(_COLORS)]
-        k, m = tab["k"].to_numpy(), tab["mean"].to_numpy()
-        ax.plot(k, m, color=c, lw=1.8, marker="o", ms=3, label=f"{label} bootstrap (mean ± 2 std)")
-        ax.fill_between(k, tab["low"], tab["high"], color=c, alpha=0.15, lw=0)
-        ax.plot(k, tab["exact"], color=c, ls="--", lw=1.2, label=f"{label} exact E[min]")
+        k = curve["k"].to_numpy()
+        ax.plot(k, curve["exact"], color=c, lw=1.8, marker="o", ms=3,
+                label=f"{label} E[best of k] (95% bootstrap over models)")
+        ax.fill_between(k, curve["low"], curve["high"], color=c, alpha=0.15, lw=0)
+        ax.plot(tab["k"], tab["mean"], color=c, ls=":", lw=1.0,
+                label=f"{label} paper's bootstrap (floor(N/k) groups)")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("k (models sampled at random)")
     ax.set_ylabel("best error among k")
@@ -297,6 +302,20 @@ def bootstrap_grid_figure(pop: pd.DataFrame, columns: Sequence[str], seed: int =
     return fig
 
 
+def _integer_axis(ax, values: Any) -> None:
+    """Integer ticks for an integer column (b in {1, 2, 4}: ticks 1, 2, 4, never 1.5)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if not v.size or not np.allclose(v, np.round(v)):
+        return
+    ticks = np.unique(np.round(v))
+    if ticks.size <= 6:
+        ax.set_yticks(ticks)
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+    else:
+        ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+
+
 def trend_figure(pop: pd.DataFrame, columns: Sequence[str] | None = None,
                  regimes: int | Sequence[float] = 3, seed: int = 0, min_models: int = 8,
                  label: str | None = None, **kw: Any) -> Figure:
@@ -334,11 +353,12 @@ def trend_figure(pop: pd.DataFrame, columns: Sequence[str] | None = None,
                     transform=ax.transAxes)
         if c in an.PAPER_VALUES and const is None:
             ax.axhline(an.PAPER_VALUES[c], color="k", ls=":", lw=1)
-        if c in an.PAPER_FINDINGS:
-            ax.text(0.02, 0.97, an.PAPER_FINDINGS[c], transform=ax.transAxes, fontsize=7,
-                    va="top", color="0.3")
+        if c in an.PAPER_FINDINGS:  # above the axes: inside, it lands on the markers
+            ax.set_title(an.PAPER_FINDINGS[c], fontsize=7, color="0.3")
         if an.is_log_column(pop, c) and const is None:
             _log_axis(ax, "y", max_ticks=4)
+        elif const is None:
+            _integer_axis(ax, an.column_values(an.ok_rows(pop), c))
         ax.set_xlabel("flops (regime centre)")
         ax.set_ylabel(f"best {c}")
         ax.grid(alpha=0.3)
@@ -390,6 +410,7 @@ def staircase_figure(pop: pd.DataFrame, k: int = 4, label: str | None = None) ->
         ax.plot(j, fit.w0 + fit.wa * j, color="0.5", lw=1, ls=":", label="u_j = w0 + wa j")
         _log_axis(ax, "y")
         ax.set_xlabel("block j")
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # blocks are counted
         ax.set_ylabel("width")
         ax.grid(alpha=0.3, which="both")
         ax.set_title(f"#{i + 1} error {errs[i]:.3f}, e_fit {fit.e_fit:.3f}\n"

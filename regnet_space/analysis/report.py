@@ -31,10 +31,13 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .efficiency import efficiency_curve
 from . import confidence as ci
 from . import stats as an
 from . import plots
+from .tables import result_tables
 from ..errors import ConfigError
+from ..files import atomic_write, check_target
 
 #: Resamples of the EDF bands and the dominance test: pointwise percentiles settle long before
 #: the 10^4 repeats of the best-region bootstrap, and each resample costs N x points here.
@@ -71,11 +74,16 @@ def _png(fig) -> bytes:
 
 
 def _fmt(v: Any) -> Any:
+    """A table cell: large amounts as the figures print them (2.95M), others to 4 digits.
+
+    Example:
+        >>> _fmt(2.951e6), _fmt(0.21234), _fmt(float("nan"))
+        ('2.95M', '0.2123', '')
+    """
     if isinstance(v, (float, np.floating)):
         if not np.isfinite(v):
             return ""
-        a = abs(v)
-        return f"{v:.3e}" if a >= 1e5 else f"{v:.4g}"
+        return plots._compact(v) if abs(v) >= 1e5 else f"{v:.4g}"
     return v
 
 
@@ -116,7 +124,7 @@ class Page:
     def figure(self, fig, name: str, caption: str) -> None:
         data = _png(fig)
         fig.clf()  # frees the figure's artists now; a report draws dozens of them
-        (self.out / name).write_bytes(data)
+        atomic_write(check_target(self.out / name, force=True, root=self.out), data)
         self.files.append(name)
         self.parts.append(_FIGURE.substitute(caption=html.escape(caption),
                                              data=base64.b64encode(data).decode("ascii")))
@@ -215,14 +223,21 @@ def _efficiency(page: Page, r: _Report) -> None:
     page.h2("Random search efficiency")
     page.figure(plots.efficiency_figure(r.pops, normalize=r.normalize, bins=r.bins, seed=r.seed),
                 "efficiency.png",
-                "expected best error among k random models: bootstrap (floor(N/k) groups of k "
-                f"with replacement, mean ± 2 std clipped to the observed errors, seed {r.seed}) "
-                "and the exact order-statistics expectation" + r.norm_text)
+                "expected best error among k random models: the exact order-statistics "
+                "expectation with a 95% bootstrap band over the models (1000 resamples of the "
+                f"population, seed {r.seed}; non-increasing in k), and, dotted, the paper's "
+                "bootstrap (floor(N/k) groups of k), which has one or two groups at large k. "
+                "Single-seed errors: the best of k also picks the luckiest seed, so these curves "
+                "are optimistic by up to the seed noise" + r.norm_text)
     eff_rows, top_rows = [], []
     for label, df in r.pops.items():
         e = an.ok_rows(df)["error"].to_numpy(float)
         w = r.weights[label]
-        eff_rows.append(an.efficiency_table(e, seed=r.seed, weights=w).assign(population=label))
+        curve = efficiency_curve(e, weights=w, seed=r.seed)
+        paper = an.efficiency_table(e, seed=r.seed, weights=w)
+        eff_rows.append(curve[["k", "exact", "low", "high"]].assign(
+            paper_bootstrap=paper["mean"].to_numpy(), paper_groups=paper["groups"].to_numpy(),
+            population=label))
         row = {"population": label, "n_ok": e.size}
         for q in (0.01, 0.05, 0.10):
             for p in (0.9, 0.95):
@@ -327,7 +342,8 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
                  efit_max: int | None = 500, staircase_k: int = 4, regimes: int = 3,
                  title: str = "regnet-space population comparison",
                  sources: Sequence[str] | None = None) -> Path:
-    """Write ``out/index.html`` and the PNG figures; returns the index path.
+    """Write ``out/index.html``, the PNG figures and ``out/tables.md`` (the README's result
+    tables, :func:`~regnet_space.analysis.tables.result_tables`); returns the index path.
 
     Sections: summary (counts by status; non-ok rows are excluded from every statistic), error
     EDFs with bootstrap bands (plain and, unless ``normalize="none"``, complexity-normalized),
@@ -345,6 +361,8 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
         if len(an.ok_rows(df)) == 0:
             raise ConfigError(f"population {label!r} has no rows with status ok")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"report folder {out} exists and is not a folder; name a folder")
     out.mkdir(parents=True, exist_ok=True)
     r = _Report(pops, normalize, bins, seed, repeats, frac, efit_max, staircase_k, regimes, sources)
     page = Page(out)
@@ -354,6 +372,10 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
     page.note(f"Populations: {', '.join(r.labels)}. normalize={normalize}, seed={seed}. Figures "
               f"are embedded; the same PNGs are in this folder: {', '.join(page.files)}.",
               first=True)
+    # the README's tables, from the same populations, seed and resamples (analysis/tables.py)
+    tables = result_tables(r.pops, r.weights if normalize != "none" else None,
+                           normalize=normalize, seed=seed, repeats=EDF_REPEATS)
+    atomic_write(check_target(out / "tables.md", force=True, root=out), tables)
     index = out / "index.html"
-    index.write_text(page.html(title), encoding="utf-8")
+    atomic_write(check_target(index, force=True, root=out), page.html(title))
     return index

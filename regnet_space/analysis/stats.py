@@ -582,7 +582,7 @@ def load_populations(paths: Sequence[Any], labels: Sequence[str] | None = None) 
         raise ConfigError(f"got {len(labels)} labels for {len(paths)} populations")
     out: dict[str, pd.DataFrame] = {}
     for i, p in enumerate(paths):
-        df = read_population(p)
+        df = read_population(p, single=True)
         label = labels[i] if labels is not None else (Path(p).name.split(".")[0]
                                                       if not isinstance(p, pd.DataFrame) else f"pop{i}")
         base, j = label, 2

@@ -24,7 +24,9 @@ column        type        meaning
                           ``d1, w1, b1, g1, ..., d4, w4, b4, g4`` for AnyNetX_A, ``b``/``g`` when
                           shared). Populations of different spaces have different columns.
 (optional)    any         metadata, e.g. ``trial``, ``seed``, ``epochs``, ``dataset``, ``time_s``,
-                          ``sampler``; listed in :data:`META_COLUMNS` when known. Never reuse a
+                          ``sampler``, and the provenance columns (``package_version``, ``git_commit``,
+                          ``torch_version``, ``recipe``, ``cpu_capability``, ``device_name``);
+                          listed in :data:`META_COLUMNS` when known. Never reuse a
                           parameter name for metadata.
 ============  ==========  ==========================================================================
 
@@ -45,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import zlib
 from os import PathLike
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -54,6 +57,7 @@ import pandas as pd
 
 from ..config import NetConfig
 from ..errors import ConfigError, DataNotFoundError
+from ..files import atomic_write
 
 #: The fixed columns, in the order :func:`write_population` writes them.
 POPULATION_COLUMNS: tuple[str, ...] = ("space", "config", "flops", "params", "acts", "error", "status")
@@ -67,6 +71,8 @@ META_COLUMNS: tuple[str, ...] = (
     "sampler", "study", "worker", "source", "label", "loss", "train_error", "lr", "wd",
     "batch_size", "resolution", "datetime", "e_fit", "message", "gpu", "device", "feasible",
     "value", "parameter_id", "trial_job_id", "job_id", "consistent", "experiment",
+    # provenance (regnet_space.training.provenance.FIELDS)
+    "package_version", "git_commit", "torch_version", "recipe", "cpu_capability", "device_name",
 )
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
@@ -163,11 +169,13 @@ def validate(df: pd.DataFrame, required: Sequence[str] = REQUIRED_COLUMNS, *,
 
 
 def read_population(path_or_df: str | PathLike | pd.DataFrame,
-                    required: Sequence[str] = REQUIRED_COLUMNS) -> pd.DataFrame:
+                    required: Sequence[str] = REQUIRED_COLUMNS, *,
+                    single: bool = False) -> pd.DataFrame:
     """Read (or validate) a population table from .csv / .csv.gz / .parquet or a DataFrame.
 
-    Raises ConfigError for a missing file or (naming the missing columns) for
-    a table that does not follow the contract.
+    Raises ConfigError for a missing or damaged file or (naming the missing columns) for
+    a table that does not follow the contract. With ``single=True`` (what the analysis asks) a
+    table that mixes design spaces or repeats a row exactly is refused too.
 
     Example:
         >>> df = pd.DataFrame({"space": ["regnetx"], "config": ["{}"], "flops": [1], "params": [1],
@@ -176,23 +184,43 @@ def read_population(path_or_df: str | PathLike | pd.DataFrame,
         ['ok']
     """
     if isinstance(path_or_df, pd.DataFrame):
-        return validate(path_or_df, required)
+        return _single(validate(path_or_df, required), "population", single)
+    if not isinstance(path_or_df, (str, PathLike)):
+        raise TypeError(f"path_or_df must be a file path or a pandas DataFrame, got "
+                        f"{type(path_or_df).__name__}")
     path = Path(path_or_df)
     suffix = _suffix(path)
     if not path.is_file():
         raise DataNotFoundError(f"population file not found: {str(path)!r}")
     if suffix == ".parquet":
         _need_pyarrow(path, "reading")
-        df = pd.read_parquet(path)
-    else:
-        try:
-            df = pd.read_csv(path)
-        except pd.errors.EmptyDataError:
-            raise ConfigError(f"population file {str(path)!r} is empty") from None
-        except (pd.errors.ParserError, UnicodeDecodeError) as e:
-            raise ConfigError(f"population file {str(path)!r} is not a readable CSV: "
-                             f"{str(e).splitlines()[0]}") from None
-    return validate(df, required, source=str(path))
+    try:
+        df = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"population file {str(path)!r} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError, ValueError,
+            ImportError, zlib.error) as e:  # a corrupt gzip, a truncated parquet, a bad CSV
+        first = (str(e).splitlines() or [type(e).__name__])[0]
+        kind = "Parquet" if suffix == ".parquet" else "CSV"
+        raise ConfigError(f"population file {str(path)!r} is not a readable {kind} file "
+                          f"(damaged or truncated?): {first}") from None
+    return _single(validate(df, required, source=str(path)), str(path), single)
+
+
+def _single(df: pd.DataFrame, source: str, single: bool) -> pd.DataFrame:
+    """Refuse a table that pools two spaces or repeats rows (its statistics would be wrong)."""
+    if not single:
+        return df
+    if "space" in df.columns and df["space"].nunique() > 1:
+        raise ConfigError(f"{source} mixes design spaces {sorted(df['space'].unique())}; one "
+                          "table is one population: split it by the 'space' column")
+    dup = df.duplicated(keep="first").to_numpy()
+    if dup.any():
+        rows = np.flatnonzero(dup)
+        raise ConfigError(f"{source} repeats {rows.size} row(s) exactly (first: data row "
+                          f"{int(rows[0])}); a repeated row narrows every confidence interval: "
+                          "drop the copies")
+    return df
 
 
 def _ordered(df: pd.DataFrame) -> pd.DataFrame:
@@ -211,13 +239,12 @@ def write_population(df: pd.DataFrame, path: str | PathLike,
     path = Path(path)
     suffix = _suffix(path)
     df = _ordered(validate(df, required, source=str(path)))
-    path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".parquet":
         _need_pyarrow(path, "writing")
-        df.to_parquet(path, index=False)
-    else:
-        df.to_csv(path, index=False)
-    return path
+        return atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
+    # pandas infers the compression from the name: the temporary file's name must not hide it
+    comp = "gzip" if suffix == ".csv.gz" else None
+    return atomic_write(path, lambda tmp: df.to_csv(tmp, index=False, compression=comp))
 
 
 def _space_names(space: str) -> tuple[str, ...] | None:

@@ -21,17 +21,60 @@ import argparse
 import importlib
 import sys
 
-from ..errors import RegNetSpaceError
+from ..errors import RegNetSpaceError, missing_extra
 
 #: Subcommand -> module of this package.
 COMMANDS = {
     "describe": "describe", "sample": "sample", "spaces": "spaces", "train": "train",
     "sweep": "sweep", "export": "export", "nni-config": "nni_config", "nni-export": "nni_export",
     "compare": "compare", "analyze": "analyze", "bench-search": "bench_search",
+    "storage-proxy": "storage_proxy",
 }
 
 
+#: Optional packages a command needs, checked (without importing them) before it runs, so a
+#: missing extra is one line naming it (exit 2) before any data is loaded or study touched.
+NEEDS = {"train": ("torch",), "sweep": ("optuna", "torch"), "nni-config": ("torch", "yaml", "nni"),
+         "export": ("optuna",), "bench-search": ("optuna",),
+         "storage-proxy": ("optuna", "grpc")}
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def check_extras(command: str) -> None:
+    """Raise the one-line MissingDependencyError when ``command`` needs a package not installed.
+
+    Example:
+        >>> check_extras("describe")   # numpy only: nothing to check
+    """
+    from ..errors import EXTRAS, MissingDependencyError
+
+    missing = [m for m in NEEDS.get(command, ()) if not _installed(m)]
+    if len(missing) == 1:
+        raise missing_extra(ModuleNotFoundError(name=missing[0]), command)
+    if missing:
+        extras = ",".join(dict.fromkeys(EXTRAS[m] for m in missing))
+        names = ", ".join(missing[:-1]) + " and " + missing[-1]
+        raise MissingDependencyError(f"{command} needs {names}, which are not installed: pip "
+                                     f"install 'regnet-space[{extras}]'")
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):  # every command's --help shows every default
+        from .flags import DefaultsHelp
+
+        kwargs.setdefault("formatter_class", DefaultsHelp)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # argparse's own errors: one line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")
 
@@ -54,9 +97,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run one ``regnet-space`` command; returns its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # e.g. for sweep's worker processes
     try:
+        check_extras(args.command)
         return int(args.func(args) or 0)
-    except RegNetSpaceError as e:
+    except (RegNetSpaceError, ImportError) as e:
+        if not isinstance(e, RegNetSpaceError):  # an optional package missing: name its extra
+            e = missing_extra(e, args.command)
+            if e is None:
+                raise
         lines = str(e).strip().splitlines() or [type(e).__name__]
         print(f"regnet-space {args.command}: error: {lines[0]}", file=sys.stderr)
         return 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def register(sub) -> None:
     from ..bench.runs import ALGORITHMS, DEFAULT_ALGORITHMS
+    from .compare import add_table_argument
+    from .flags import alias
 
     p = sub.add_parser(
         "bench-search", help="benchmark search algorithms on a population table (tabular oracle)",
@@ -16,22 +18,25 @@ def register(sub) -> None:
                     "95% CI over seeds), summary.csv, curves.csv and traces.csv, and prints the "
                     "summary.",
     )
-    p.add_argument("--table", required=True, metavar="POP",
-                   help="population table (.csv, .csv.gz, .parquet); only status ok rows are used")
-    p.add_argument("--algos", default=",".join(DEFAULT_ALGORITHMS),
-                   help=f"comma-separated algorithms, from: {', '.join(ALGORITHMS)} (default: "
+    add_table_argument(p)
+    p.add_argument("--sampler", dest="algos", default=",".join(DEFAULT_ALGORITHMS),
+                   metavar="NAMES",
+                   help=f"comma-separated samplers, from: {', '.join(ALGORITHMS)} (default: "
                         f"{','.join(DEFAULT_ALGORITHMS)}; gp is very slow on a CPU)")
+    alias(p, "--algos", dest="algos")
     p.add_argument("--encoding", default="feasible", metavar="NAMES",
                    help="what the algorithms search: feasible (default), raw, or both "
                         "(feasible,raw: every algorithm runs in each, labelled algo/encoding)")
     p.add_argument("--seeds", type=int, default=20, metavar="N",
                    help="searches per algorithm, seeds 0..N-1 (default 20)")
-    p.add_argument("--budget", type=int, default=64, metavar="N",
+    p.add_argument("--trials", dest="budget", type=int, default=64, metavar="N",
                    help="evaluations per search, >= 2 (default 64)")
+    alias(p, "--budget", dest="budget", type=int)
     p.add_argument("--out", default="out/bench-search", metavar="DIR",
                    help="output folder (default: out/bench-search)")
     p.add_argument("--space", default=None,
-                   help="design space of the table (default: the table's space column)")
+                   help="design space of the table (default: the table's space column, which "
+                   "regnet-space export writes)")
     p.add_argument("--flops", default=None, metavar="LOW:HIGH",
                    help="feasible flops range, e.g. 360M:400M; it must be reachable in the "
                         "space (default: the range of the table's ok rows)")
@@ -46,6 +51,7 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="worker processes (default 1; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--force", action="store_true", help="overwrite earlier outputs in --out")
     p.set_defaults(func=run)
 
 
@@ -54,15 +60,32 @@ def run(args) -> int:
 
     from ..errors import require
     from .common import UsageError
+    from .compare import tables_of
 
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     if args.budget < 2:
-        raise UsageError(f"--budget must be >= 2, got {args.budget}")
+        raise UsageError(f"--trials/--budget must be >= 2, got {args.budget}")
     if args.jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     if not 0 < args.top <= 1:
         raise UsageError(f"--top must be a fraction in (0, 1], got {args.top}")
+    from pathlib import Path
+
+    from ..errors import ConfigError
+    from ..files import check_int, check_target
+
+    try:  # absurd sizes fail here, not after minutes of searching
+        check_int(args.seeds, "--seeds", 1, 10_000)
+        check_int(args.budget, "--trials/--budget", 2, 1_000_000)
+        check_int(args.jobs, "--jobs", 1, 1024)
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out {out} exists and is not a folder; name a folder")
+        for name in ("summary.csv", "curves.csv", "traces.csv", "best_so_far.png", "regret.png"):
+            check_target(out / name, force=args.force, root=out)
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
     from ..bench.runs import parse_algorithms
     from ..budget import Budget
 
@@ -77,6 +100,7 @@ def run(args) -> int:
     from ..bench.outputs import write_outputs
     from ..bench.runs import run_benchmark
 
+    (args.table,) = tables_of(args, one=True)
     oracle = TabularOracle.from_table(args.table, args.space, flops=args.flops)
     if args.flops is not None:
         # a range the space never reaches would make every proposal infeasible: a useless run

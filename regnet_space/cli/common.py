@@ -19,13 +19,17 @@ class UsageError(ConfigError):
 
 
 def add_input_options(p: argparse.ArgumentParser) -> None:
-    """--input / --resolution / --in-channels / --num-classes / --stem."""
+    """--input / --count-at (old spelling --resolution) / --in-channels / --num-classes /
+    --stem: the input complexity is counted at."""
     p.add_argument("--input", choices=sorted(INPUTS), default="imagenet",
                    help="input preset: resolution, channels and classes (default imagenet: "
                    "224, 3, 1000; fashion-mnist: 28, 1, 10; cifar10: 32, 3, 10)")
-    p.add_argument("--resolution", type=int, metavar="PIXELS", help="input resolution "
-                   "(overrides --input); below 64 the small stem is used unless --stem says "
-                   "otherwise")
+    p.add_argument("--count-at", dest="resolution", type=int, metavar="PIXELS",
+                   help="count complexity at this input resolution (overrides --input's; 28 for "
+                   "the Fashion-MNIST that train and sweep use); below 64 the small stem is used "
+                   "unless --stem says otherwise")
+    p.add_argument("--resolution", dest="resolution", type=int, default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)  # the old spelling, for one release
     p.add_argument("--in-channels", type=int, metavar="N",
                    help="input channels (overrides --input)")
     p.add_argument("--num-classes", type=int, metavar="N", help="classes (overrides --input)")
@@ -40,7 +44,8 @@ def input_from_options(args) -> tuple[int, int, int]:
     res = args.resolution if args.resolution is not None else res
     ch = args.in_channels if args.in_channels is not None else ch
     nc = args.num_classes if args.num_classes is not None else nc
-    for name, v in (("--resolution", res), ("--in-channels", ch), ("--num-classes", nc)):
+    for name, v in (("--count-at/--resolution", res), ("--in-channels", ch),
+                    ("--num-classes", nc)):
         if v < 1:
             raise UsageError(f"{name} must be >= 1, got {v}")
     return res, ch, nc
@@ -67,6 +72,8 @@ def load_configs(name_or_path: str) -> list:
             data = json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise UsageError(f"{path} is not valid JSON: {e}") from None
+        except RecursionError:
+            raise UsageError(f"{path} is nested too deeply to be a config") from None
         items = data if isinstance(data, list) else [data]
         if not items:
             raise UsageError(f"{path} holds an empty list")
@@ -76,6 +83,8 @@ def load_configs(name_or_path: str) -> list:
                 item = item["config"]
             try:
                 out.append(NetConfig.from_dict(item))
+            except RecursionError:
+                raise UsageError(f"{path} is nested too deeply to be a config") from None
             except ConfigError as e:
                 where = f"{path} (model {i})" if len(items) > 1 else str(path)
                 raise UsageError(f"{where}: {e}") from None
@@ -97,10 +106,33 @@ def shell_command(*argv: Any) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
 
-def positive(name: str, value: int | None, minimum: int = 1) -> None:
+def printable(text: Any) -> str:
+    """``text`` as it may be printed on a terminal or in a log: as is when it holds no control
+    character or line separator, else escaped (repr), so a study name cannot forge a log line or
+    send terminal escape codes.
+
+    Example:
+        >>> printable("my study")
+        'my study'
+        >>> print(printable("x" + chr(10) + "[done] y"))
+        'x\\n[done] y'
+    """
+    import unicodedata
+
+    text = str(text)
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        return repr(text)
+    return text
+
+
+def positive(name: str, value: int | None, minimum: int = 1, maximum: int | None = None) -> None:
+    """Refuse ``value`` below ``minimum`` (or above ``maximum``: a huge number fails up front, not
+    deep inside a library), naming the flag."""
     if value is not None and value < minimum:
         raise UsageError(f"{name} must be >= {minimum}, got {value}")
+    if value is not None and maximum is not None and value > maximum:
+        raise UsageError(f"{name} must be in [{minimum}, {maximum}], got {value}")
 
 
 __all__ = ["INPUTS", "UsageError", "add_input_options", "input_from_options", "load_configs",
-           "positive", "shell_command"]
+           "positive", "printable", "shell_command"]

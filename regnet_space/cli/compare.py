@@ -3,8 +3,38 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from ..errors import ConfigError
+from ..files import MAX_SEED, check_int
 from .common import UsageError
+
+
+def add_table_argument(p: argparse.ArgumentParser, *, several: bool = False) -> None:
+    """The population table(s), the same way in compare, analyze and bench-search: positional
+    POP, or ``--table POP`` (repeatable where several are taken)."""
+    what = "population table (.csv, .csv.gz, .parquet)"
+    p.add_argument("populations", nargs="*" if several else "?", metavar="POP",
+                   help=what + ("; one or more" if several else "") + "; only status ok rows "
+                   "are used")
+    if several:
+        p.add_argument("--table", dest="tables", action="append", default=[], metavar="POP",
+                       help="the same, as an option (repeatable)")
+    else:  # given twice, the last one counts (as any option)
+        p.add_argument("--table", dest="tables", metavar="POP", help="the same, as an option")
+
+
+def tables_of(args, *, one: bool = False) -> list[str]:
+    """The tables given positionally and with --table; a UsageError when none (or, with
+    ``one``, more than one) is given."""
+    got = list(args.populations if isinstance(args.populations, list) else
+               ([args.populations] if args.populations else []))
+    got += [args.tables] if isinstance(args.tables, str) else list(args.tables or [])
+    if not got:
+        raise UsageError("give a population table: POP or --table POP")
+    if one and len(got) > 1:
+        raise UsageError(f"give one population table, got {len(got)}: {', '.join(got)}")
+    return got
 
 
 def add_report_options(p: argparse.ArgumentParser) -> None:
@@ -21,6 +51,7 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regimes", type=int, default=3, help="flops regimes of the trend plots "
                    "(default 3)")
     p.add_argument("--title", default=None, help="report title")
+    p.add_argument("--force", action="store_true", help="overwrite an existing report in --out")
 
 
 def report(paths, args) -> int:
@@ -35,6 +66,19 @@ def report(paths, args) -> int:
                              f"got {args.labels!r}")
     if args.bins < 1 or args.repeats < 1 or args.regimes < 1 or args.efit_max < 1:
         raise UsageError("--bins, --repeats, --regimes and --efit-max must be >= 1")
+    for flag, value, high in (("--bins", args.bins, 1000), ("--repeats", args.repeats, 10**7),
+                              ("--regimes", args.regimes, 100), ("--efit-max", args.efit_max, 10**6),
+                              ("--seed", args.seed, MAX_SEED)):
+        try:
+            check_int(value, flag, 0 if flag == "--seed" else 1, high)
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder; name a folder (it is created "
+                         "if missing)")
+    if (out / "index.html").exists() and not args.force:
+        raise UsageError(f"{out / 'index.html'} exists; pass --force to overwrite the report")
     pops = load_populations(paths, labels)
     index = build_report(pops, args.out, normalize=args.normalize, bins=args.bins, seed=args.seed,
                          repeats=args.repeats, efit_max=args.efit_max, regimes=args.regimes,
@@ -46,7 +90,7 @@ def report(paths, args) -> int:
 
 
 def run(args) -> int:
-    return report(args.populations, args)
+    return report(tables_of(args), args)
 
 
 def register(sub) -> None:
@@ -56,7 +100,6 @@ def register(sub) -> None:
                     "self-contained HTML report: OUT/index.html with the figures embedded, plus "
                     "the PNGs. Only rows with status ok are analysed; errors must be fractions "
                     "in [0, 1].")
-    p.add_argument("populations", nargs="+", metavar="POP",
-                   help="population table (.csv, .csv.gz, .parquet)")
+    add_table_argument(p, several=True)
     add_report_options(p)
     p.set_defaults(func=run)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from .common import UsageError
+from ..errors import ConfigError
+from ..files import check_target
+from .common import UsageError, printable
 from .sweep import DEFAULT_STORAGE
 
 
@@ -12,11 +14,16 @@ def run(args) -> int:
     from ..analysis.table import write_population
     from ..search import optuna as so
 
-    storage = so.open_storage(args.storage, heartbeat=None)
+    if args.out not in (None, "-"):  # before the storage is read: a bad --out loses nothing
+        try:
+            check_target(args.out, force=args.force)
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
+    storage = so.open_storage(args.storage, heartbeat=None, create=False)  # read-only
     if args.study is None:
         names = so.study_names(storage)
         if len(names) != 1:
-            listing = ", ".join(names) if names else "none"
+            listing = ", ".join(printable(x) for x in names) if names else "none"
             raise UsageError(f"give --study; studies in this storage: {listing}")
         args.study = names[0]
     study = so.open_study(storage, args.study, None, create=False)
@@ -24,7 +31,11 @@ def run(args) -> int:
     if args.out in (None, "-"):
         df.to_csv(sys.stdout, index=False)
         return 0
-    write_population(df, args.out)
+    try:
+        write_population(df, args.out)
+    except OSError as e:  # a full disk, no permission: the previous file is kept as it was
+        raise UsageError(f"cannot write {args.out}: {e.strerror or e}; nothing was changed") \
+            from None
     counts = df["status"].value_counts().to_dict() if len(df) else {}
     print(f"{len(df)} trials of study {args.study!r} -> {args.out} "
           f"({', '.join(f'{k} {v}' for k, v in sorted(counts.items())) or 'empty'})",
@@ -43,4 +54,5 @@ def register(sub) -> None:
     e.add_argument("--study", help="study name (default: the only study in the storage)")
     e.add_argument("--out", default="-", metavar="FILE", help="output .csv, .csv.gz or .parquet (default: CSV "
                    "on stdout)")
+    e.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     e.set_defaults(func=run)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..files import check_target
 from .common import UsageError, positive, shell_command
+from .flags import alias
 from .sample import add_budget_options
 
 _DURATION = re.compile(r"^\d+(\.\d+)?[smhd]$")
+#: NNI 3.0's REST server calls ``app.listen(port)`` with no host (nni_node/rest_server/index.js),
+#: and neither nnictl nor the config has a bind-address option, so we cannot bind it to 127.0.0.1.
+PORTAL_WARNING = ("warning: NNI's web portal listens on all network interfaces (NNI has no option "
+                  "to bind it to 127.0.0.1): on a shared network, block the port with a firewall "
+                  "or reach it through `ssh -L 8080:localhost:8080`")
 
 
 def _trial_input(args) -> tuple[int, int, int]:
@@ -23,6 +32,7 @@ def run(args) -> int:
     from ..budget import Budget
     from ..errors import BudgetError
     from ..search.nni import ExperimentSpec, canonical_tuner, write_experiment
+    from ..search.nni.config import has_control
     from ..spaces import get_space
     from ..training.options import option_tokens, settings_from_options
 
@@ -33,7 +43,7 @@ def run(args) -> int:
     positive("--concurrency", args.concurrency)
     positive("--population-size", args.population_size)
     positive("--gpus", args.gpus, 0)
-    positive("--tuner-seed", args.tuner_seed, 0)
+    positive("--sampler-seed", args.tuner_seed, 0, 2**32 - 1)
     if args.max_duration is not None and (not _DURATION.match(args.max_duration)
                                           or float(args.max_duration[:-1]) <= 0):
         raise UsageError(f"--max-duration must be a number > 0 with a unit s, m, h or d (e.g. "
@@ -42,9 +52,9 @@ def run(args) -> int:
     for flag, value in (("--out", args.out), ("--experiment-dir", args.experiment_dir),
                         ("--experiment-name", args.experiment_name), ("--data", args.data),
                         ("--data-dir", args.data_dir)):
-        if value is not None and any(ord(c) < 32 or ord(c) == 127 for c in str(value)):
-            raise UsageError(f"{flag} must not contain control characters (newlines, tabs...), "
-                             f"got {str(value)!r}")
+        if value is not None and has_control(value):
+            raise UsageError(f"{flag} must not contain control characters (newlines, tabs, "
+                             f"Unicode line separators...), got {str(value)!r}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder; name a folder (it is created "
@@ -52,8 +62,11 @@ def run(args) -> int:
     blocker = next((p for p in out.parents if p.exists()), None)
     if blocker is not None and not blocker.is_dir():
         raise UsageError(f"--out {out} cannot be created: {blocker} is a file, not a folder")
-    if (out / "config.yml").exists() and not args.force:
-        raise UsageError(f"{out / 'config.yml'} exists; pass --force to overwrite it")
+    for name in ("config.yml", "search_space.json"):
+        try:
+            check_target(out / name, force=args.force, root=out)
+        except ConfigError as e:
+            raise UsageError(str(e)) from None
     settings_from_options(args)  # validates the recipe options the trials will get
     res, ch, nc = _trial_input(args)
     space = get_space(args.space, block=args.block, resolution=res, in_channels=ch, num_classes=nc)
@@ -73,6 +86,11 @@ def run(args) -> int:
           f"{budget.describe()}, tuner {tuner}, {args.trials} trials x {args.concurrency})")
     print("start: " + shell_command("nnictl", "create", "--config", paths["config"].resolve(),
                                     "--port", "8080"))
+    print("on a busy machine (NNI gives its manager 3 s): " + shell_command(
+        "python", "-m", "regnet_space.search.nni.launch", "create", "--config",
+        paths["config"].resolve(), "--port", "8080") + "  (waits up to $REGNET_SPACE_NNI_WAIT "
+        "s, default 120)", file=sys.stderr)
+    print(PORTAL_WARNING, file=sys.stderr)
     return 0
 
 
@@ -87,13 +105,15 @@ def register(sub) -> None:
         "(an infeasible sample is reported at once, untrained), trains it with the recipe "
         "(default: brief) and reports per-epoch and final test error. Data and recipe options "
         "are passed on to the trials.")
-    p.add_argument("--space", required=True, help="design space (list them with "
-                   "`regnet-space spaces`)")
+    p.add_argument("--space", default="regnetx", help="design space (default regnetx; list "
+                   "them with `regnet-space spaces`)")
     add_budget_options(p)
     p.add_argument("--block", help="block type instead of the space's: X, Y (X with "
                    "squeeze-excitation), R (X without groups), V or VR (plain, residual)")
-    p.add_argument("--tuner", default="TPE", help=f"{', '.join(TUNERS)} (design: the paper's "
-                   "distribution with exact budget rejection); default TPE")
+    p.add_argument("--sampler", dest="tuner", default="TPE", metavar="TUNER",
+                   help=f"the NNI tuner: {', '.join(TUNERS)} (design: the paper's distribution "
+                   "with exact budget rejection); default TPE")
+    alias(p, "--tuner", dest="tuner")
     p.add_argument("--trials", type=int, default=50, metavar="N",
                    help="trials in the experiment (maxTrialNumber; default 50)")
     p.add_argument("--concurrency", type=int, default=1, metavar="N",
@@ -104,8 +124,9 @@ def register(sub) -> None:
                    help="the search space the tuner sees: feasible (default: every point decodes "
                    "to a network inside the budget and the space's constraints) or raw (the "
                    "space's parameters; most points are then infeasible under a narrow budget)")
-    p.add_argument("--tuner-seed", type=int, default=0, metavar="N",
+    p.add_argument("--sampler-seed", dest="tuner_seed", type=int, default=0, metavar="N",
                    help="tuner seed, >= 0 (default 0)")
+    alias(p, "--tuner-seed", dest="tuner_seed", type=int)
     p.add_argument("--population-size", type=int, metavar="N", help="population of the "
                    "Evolution tuner (default max(2 x concurrency, min(32, trials / 2)))")
     p.add_argument("--experiment-name", metavar="NAME",

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import sys
 
+from .common import UsageError
+
 
 def run(args) -> int:
     from ..analysis.table import write_population
+    from ..errors import ConfigError
+    from ..files import check_target
     from ..search.nni import export_population
 
+    try:
+        check_target(args.out, force=args.force)
+    except ConfigError as e:
+        raise UsageError(str(e)) from None
     df = export_population(args.experiment_id, args.experiment_dir)
-    path = write_population(df, args.out)
+    try:
+        path = write_population(df, args.out)
+    except OSError as e:  # a full disk, no permission: the previous file is kept as it was
+        raise UsageError(f"cannot write {args.out}: {e.strerror or e}; nothing was changed") \
+            from None
     counts = df["status"].value_counts().to_dict() if len(df) else {}
     parts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
     running = df.attrs.get("running", 0)
@@ -35,4 +47,5 @@ def register(sub) -> None:
                    help="output table (.csv, .csv.gz or .parquet)")
     p.add_argument("--experiment-dir", metavar="DIR", help="the experiment's experimentWorkingDirectory "
                    "(default ~/nni-experiments), or the experiment's own folder")
+    p.add_argument("--force", action="store_true", help="overwrite an existing --out file")
     p.set_defaults(func=run)

@@ -1,10 +1,11 @@
 """``regnet-space sweep``: a persistent, resumable, multi-worker Optuna study of a design space.
 
-    regnet-space sweep --space regnetx --flops 2M:5M --n 100 --sampler tpe
+    regnet-space sweep --space regnetx --flops 2M:5M --trials 100 --sampler tpe
 
 The study lives in ``--storage`` (default ``sqlite:///regnet-space.db`` in the working
 directory). Rerunning the same command resumes it: finished trials are kept, a trial whose worker
-died is retried with the same parameters, and ``--n`` is the study's total. Several workers
+died is retried with the same parameters, and ``--trials`` (old spelling ``--n``) is the study's
+total. Several workers
 (processes, or machines with ``--storage postgresql://...``) can run the same command at once.
 The complexity budget is counted at the data's resolution (28x28 for Fashion-MNIST).
 """
@@ -14,7 +15,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import UsageError, positive, shell_command
+from ..files import MAX_SEED
+from .common import UsageError, positive, printable, shell_command
+from .flags import alias
+from .launch import add_launcher_options, check_launcher, launch
 from .sample import add_budget_options
 
 DEFAULT_STORAGE = "sqlite:///regnet-space.db"
@@ -45,11 +49,82 @@ def _trial_line(study: str, n: int):
         a = t.user_attrs
         err = a.get("error", t.value if a.get("status") == "ok" else None)
         text = f"{err:.4f}" if isinstance(err, (int, float)) and err == err else "-"
-        print(f"{study}: trial {t.number} of {n}: {a.get('status', t.state.name.lower())}, "
+        print(f"{printable(study)}: trial {t.number} of {n}: {a.get('status', t.state.name.lower())}, "
               f"error {text}, {fmt_amount(a.get('flops'))} flops, "
               f"{a.get('time_s', 0.0):.1f} s", file=sys.stderr, flush=True)
 
     return line
+
+
+#: Concurrent trainings per GPU by default. A guess until benchmarks/gpu_check.py has measured
+#: the population factory on a GPU (BENCHMARKS.md, "GPU"); then its fastest level. On the CPU
+#: one worker per command (the threads share the cores).
+DEFAULT_CUDA_WORKERS = 8
+
+
+def workers_per_device(n: int | None, device: str) -> int:
+    """Worker processes per device: ``n``, or the default for the device (CPU 1, CUDA
+    :data:`DEFAULT_CUDA_WORKERS`).
+
+    Example:
+        >>> workers_per_device(None, "cpu"), workers_per_device(3, "cpu")
+        (1, 3)
+    """
+    if n is not None:
+        return n
+    return DEFAULT_CUDA_WORKERS if _devices(device)[0].startswith("cuda") else 1
+
+
+def _devices(device: str) -> list[str]:
+    """The devices a sweep's workers spread over: every visible GPU for ``cuda``/``auto`` on a
+    CUDA machine, else the one named."""
+    from ..training.evaluator import resolve_device
+
+    dev = resolve_device(device)
+    if dev.type == "cuda" and dev.index is None:
+        import torch
+
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return [str(dev)]
+
+
+def _spawn_workers(args: argparse.Namespace, name: str, study, device: str, n: int) -> int:
+    """Run the sweep as ``n`` worker processes per device on the one study, and wait for them.
+
+    Each worker is this same command with ``--workers-per-device 1 --device DEV``: an ordinary
+    sweep worker (retries, heartbeats, the study's total), so the population factory adds no
+    scheduling of its own. SIGINT and SIGTERM are passed on to the workers.
+    """
+    import signal
+    import subprocess
+
+    devices = _devices(device)
+    argv = list(getattr(args, "argv", None) or sys.argv[1:])
+    procs = []
+    print(f"{name}: {n} worker(s) on each of {', '.join(devices)}", file=sys.stderr, flush=True)
+    for i in range(n * len(devices)):
+        cmd = [sys.executable, "-m", "regnet_space", *argv, "--workers-per-device", "1",
+               "--device", devices[i % len(devices)], "--study", name]
+        procs.append(subprocess.Popen(cmd))
+
+    def forward(signum, _frame):
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signum)
+
+    old = signal.signal(signal.SIGTERM, forward)
+    try:
+        codes = [p.wait() for p in procs]
+    except KeyboardInterrupt:
+        forward(signal.SIGINT, None)
+        codes = [p.wait() for p in procs]
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    print(f"{name}: {states.count('COMPLETE')} complete, {states.count('FAIL')} failed, "
+          f"{states.count('RUNNING')} running; workers exited with {sorted(set(codes))}")
+    return max(codes) if any(codes) else 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,26 +133,34 @@ def run(args: argparse.Namespace) -> int:
     from ..budget import Budget
     from ..errors import BudgetError
     from ..search import optuna as so
+    from ..search.optuna import faults
     from ..search.registry import get_searcher
     from ..spaces import get_space
     from ..spaces.encoding import get_encoding
     from ..training.options import data_options, settings_from_options
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    positive("--n", args.n)
-    positive("--max-retry", args.max_retry, 0)
+    positive("--trials", args.trials)
+    positive("--workers-per-device", args.workers_per_device, 1, 256)
+    positive("--max-retry", args.max_retry, 0, 1000)
     positive("--max-failures", args.max_failures)
-    positive("--heartbeat", args.heartbeat)
-    positive("--grace", args.grace)
-    positive("--sampler-seed", args.sampler_seed, 0)
+    positive("--heartbeat", args.heartbeat, 1, 86_400)  # a day; more overflows the storage's clock
+    positive("--grace", args.grace, 1, 7 * 86_400)
+    positive("--sampler-seed", args.sampler_seed, 0, MAX_SEED)
+    positive("--storage-timeout", args.storage_timeout, 0, 7 * 86_400)
+    check_launcher(args, so.normalize_storage(args.storage))
+    patience = faults.Patience(timeout=args.storage_timeout)
     budget = Budget.parse(args.flops, args.params, args.acts)
     searcher = get_searcher(args.sampler, "optuna")
     seed = args.sampler_seed if args.sampler_seed is not None else (
         args.seed if args.seed is not None else 0)
     get_space(args.space)  # an unknown space fails before any data is loaded
     settings = settings_from_options(args)
+    from ..training.evaluator import resolve_device
+
+    resolve_device(settings.device)  # --device cuda without CUDA fails before any trial exists
     storage = so.open_storage(args.storage, heartbeat=args.heartbeat, grace=args.grace,
-                              retry=args.max_retry)  # a bad URL fails before loading data
+                              retry=args.max_retry, patience=patience)  # before loading data
     data = data_options(args).load()
     space = get_space(args.space, resolution=data.resolution, in_channels=data.in_channels,
                       num_classes=data.num_classes)
@@ -95,25 +178,39 @@ def run(args: argparse.Namespace) -> int:
                          encoding=encoding.name)
     meta["settings_full"] = settings.to_dict()
     name = args.study or so.default_study_name(space, budget)
-    study = so.open_study(storage, name, meta, sampler, pruner=_pruner(args.pruner))
+    study = so.open_study(storage, name, meta, sampler, pruner=_pruner(args.pruner),
+                          patience=patience)
+    if args.launcher != "local":  # the study exists: the cluster's workers cannot race on it
+        return launch(args, name, so.normalize_storage(args.storage))
+    n_workers = workers_per_device(args.workers_per_device, settings.device)
+    if n_workers > 1 or len(_devices(settings.device)) > 1:  # the study exists: no create race
+        return _spawn_workers(args, name, study, settings.device, n_workers)
     fn = so.objective(space, data, settings, budget=budget, prune=args.pruner != "none",
                       encoding=encoding)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     print(f"study {name!r} in {so.redact(so.normalize_storage(args.storage))}: {space.name} at "
-          f"{space.resolution}px, {budget.describe()}, sampler {searcher.name}, {args.n} trials "
+          f"{space.resolution}px, {budget.describe()}, sampler {searcher.name}, {args.trials} trials "
           f"in total", file=sys.stderr)
     print(f"{settings.describe()}; threads {settings.threads or 'a share of the cores'}",
           file=sys.stderr)
     try:
-        s = so.run_worker(study, fn, args.n, progress=progress,
-                          grace=args.grace or 4 * args.heartbeat, max_failures=args.max_failures,
-                          heartbeat=args.heartbeat, retry=args.max_retry,
-                          on_trial=None if progress else _trial_line(name, args.n))
+        with faults.terminate_on_sigterm() as term:  # preemption, time limits, scancel, kubectl
+            reconnect = faults.Reconnect(patience, so.normalize_storage(args.storage),
+                                         f"study {printable(name)!r}", stop=term.received)
+            s = so.run_worker(study, fn, args.trials, progress=progress,
+                              grace=args.grace or 4 * args.heartbeat,
+                              max_failures=args.max_failures, heartbeat=args.heartbeat,
+                              retry=args.max_retry, reconnect=reconnect,
+                              on_trial=None if progress else _trial_line(name, args.trials))
     except so.TooManyFailures as e:
         print(f"regnet-space sweep: {e}", file=sys.stderr)
         return 1
+    except faults.Terminated:
+        print(f"regnet-space sweep: stopped by SIGTERM; the running trial of {printable(name)!r}"
+              f" is marked for retry (rerun the command to go on)", file=sys.stderr)
+        return 143
     best = "-" if s["best_error"] is None else f"{s['best_error']:.4f}"
-    print(f"{name}: {s['finished']} finished (ok {s['ok']}, infeasible {s['infeasible']}, "
+    print(f"{printable(name)}: {s['finished']} finished (ok {s['ok']}, infeasible {s['infeasible']}, "
           f"pruned {s['pruned']}); failed {s['failed']}, retried {s['dead']}; best error {best}")
     if s["ok"]:
         bt = study.best_trial
@@ -137,8 +234,9 @@ def register(sub) -> None:
     g.add_argument("--space", default="regnetx", help="design space (default regnetx; list "
                    "them with `regnet-space spaces`)")
     add_budget_options(g, what="budget at the data's resolution")
-    g.add_argument("--n", type=int, default=100, help="trials in the study in total, over all "
-                   "workers and restarts (default 100); infeasible ones count")
+    g.add_argument("--trials", type=int, default=100, metavar="N", help="trials in the study in "
+                   "total, over all workers and restarts (default 100); infeasible ones count")
+    alias(g, "--n", dest="trials", type=int)
     g.add_argument("--sampler", default="design", help="design (the paper's distribution with "
                    "exact budget rejection; default) or one of Optuna's: "
                    + ", ".join(n for n in searcher_names("optuna") if n != "design"))
@@ -152,6 +250,10 @@ def register(sub) -> None:
                    help="sampler seed, >= 0 (default: --seed, else 0)")
     g.add_argument("--pruner", default="none", help="none (default), median or hyperband: "
                    "stop poor trials early (their errors are then not comparable)")
+    g.add_argument("--workers-per-device", type=int, metavar="N", help="worker processes of "
+                   "this sweep per device, all on the one study (default: 1 on the CPU, "
+                   f"{DEFAULT_CUDA_WORKERS} per GPU, not yet measured on a GPU; every visible "
+                   "GPU gets N with --device cuda)")
     s = p.add_argument_group("storage")
     s.add_argument("--storage", default=DEFAULT_STORAGE, metavar="URL", help="where the study "
                    f"lives: sqlite:///file.db (default {DEFAULT_STORAGE}), "
@@ -166,8 +268,14 @@ def register(sub) -> None:
                    "worker died is retried, >= 0 (default 3)")
     s.add_argument("--max-failures", type=int, default=20, metavar="N", help="stop this worker "
                    "after this many failed evaluations, >= 1 (default 20)")
+    s.add_argument("--storage-timeout", type=int, default=300, metavar="SECONDS", help="keep "
+                   "retrying a storage that went away (database restart, lost connection, gRPC "
+                   "proxy down) or a SQLite file another process holds locked for this long, "
+                   "with backoff and a line per retry, then give up with exit 2 (default 300; "
+                   "0 gives up at once)")
     s.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: when stderr is a terminal; otherwise a line per "
                    "trial)")
+    add_launcher_options(p)
     add_options(p)
     p.set_defaults(func=run)

@@ -78,7 +78,8 @@ def get_space(name: str, *, resolution: int | None = None, in_channels: int | No
     if resolution is not None or in_channels is not None or num_classes is not None or stem is not None:
         if stem is not None and stem not in STEMS:
             raise ConfigError(f"stem must be one of {', '.join(STEMS)}, got {stem!r}")
-        space = space.with_input(resolution or space.resolution, in_channels=in_channels,
+        space = space.with_input(space.resolution if resolution is None else resolution,
+                                 in_channels=in_channels,
                                  num_classes=num_classes, stem=stem)
     return space
 

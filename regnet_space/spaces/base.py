@@ -31,7 +31,13 @@ from ..budget import Budget, as_budget, fmt_amount
 from ..complexity import complexity_arrays
 from ..config import BLOCKS, STEMS, NetConfig, Stage
 from ..errors import BudgetError, ConfigError
+from ..files import check_int, check_seed
 from .params import Param
+
+
+#: Draws :meth:`DesignSpace.sample_arrays` always allows by default (it allows more when the
+#: acceptance seen says n samples need them).
+MIN_DRAWS = 20_000_000
 
 
 # ------------------------------------------------------------------------------------ records
@@ -130,6 +136,11 @@ class DesignSpace:
             raise ConfigError(f"block must be one of {', '.join(BLOCKS)}, got {self.block!r}")
         if self.stem not in STEMS:
             raise ConfigError(f"stem must be one of {', '.join(STEMS)}, got {self.stem!r}")
+        for name, high in (("resolution", 16_384), ("in_channels", 100_000),
+                           ("num_classes", 1_000_000), ("stem_w", 100_000)):
+            v = getattr(self, name)  # 0, NaN, 2.5 or "32" would only fail deep inside a count
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= high:
+                raise ConfigError(f"{name} must be an integer in [1, {high}], got {v!r}")
 
     # ---------------------------------------------------------------- to implement
     def stage_arrays(self, v: Mapping[str, np.ndarray]):
@@ -197,6 +208,9 @@ class DesignSpace:
             >>> get_space("regnetx").with_input(28, in_channels=1, num_classes=10).stem
             'small'
         """
+        if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
+                or resolution < 1:
+            raise ConfigError(f"resolution must be an integer >= 1, got {resolution!r}")
         if stem is None:
             stem = "small" if resolution < 64 else ("imagenet" if self.stem == "small" else self.stem)
         return replace(self, resolution=resolution, stem=stem, block=block or self.block,
@@ -311,13 +325,16 @@ class DesignSpace:
     # ---------------------------------------------------------------- sampling
     def sample_arrays(self, n: int, seed: int | None = None, *, flops: Any = None,
                       params: Any = None, acts: Any = None, budget: Budget | Any = None,
-                      max_draws: int = 20_000_000, progress: bool = False) -> SampleBatch:
+                      max_draws: int | None = None, progress: bool = False) -> SampleBatch:
         """n accepted draws as arrays, by vectorised rejection under the structural constraints
         and the budget. Batch sizes do not depend on n, so the same seed gives the same stream:
         ``sample_arrays(5, seed=s)`` is the first 5 of ``sample_arrays(50, seed=s)``.
 
         Raises :class:`~regnet_space.errors.BudgetError` (with the acceptance rate seen and the
-        flops range of the space) when ``max_draws`` draws yield fewer than n.
+        flops range of the space) when ``max_draws`` draws yield fewer than n. The default
+        (``None``) allows :data:`MIN_DRAWS` draws, and more while the acceptance seen so far
+        says the n samples need them (up to twice the expected count), so a large n works
+        wherever a small one does; a budget nothing meets still fails after :data:`MIN_DRAWS`.
 
         Example:
             >>> from regnet_space.spaces import get_space
@@ -327,9 +344,12 @@ class DesignSpace:
         """
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"n must be an integer >= 0, got {n!r}")
+        auto = max_draws is None  # the default: a floor that grows with n and the acceptance
+        if not auto:
+            check_int(max_draws, "max_draws", 1)
         budget = budget if budget is not None else Budget.parse(flops, params, acts)
         budget = as_budget(budget)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         got: list[dict] = []
         count, draws, batch = 0, 0, 1024
         seen_lo, seen_hi, structural = np.inf, -np.inf, 0
@@ -339,7 +359,9 @@ class DesignSpace:
             bar = tqdm(total=n, desc=f"sampling {self.name}", unit="net")
         try:
             while count < n:
-                if draws >= max_draws:
+                limit = max_draws if not auto else (
+                    MIN_DRAWS if count == 0 else max(MIN_DRAWS, 2 * n * draws // count))
+                if draws >= limit:
                     raise BudgetError(self._budget_message(n, count, draws, structural, budget,
                                                            seen_lo, seen_hi))
                 v = self.draw(rng, batch)

@@ -54,6 +54,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -232,4 +233,32 @@ def get_encoding(space: DesignSpace, budget: Budget | Any = None,
     raise ConfigError(f"no feasible encoding for a {type(space).__name__}; use encoding='raw'")
 
 
-__all__ = ["Decoded", "ENCODINGS", "Encoding", "RawEncoding", "get_encoding"]
+def cached_encoding(space: DesignSpace, budget: Budget | Any = None,
+                    encoding: str = "feasible") -> Encoding:
+    """:func:`get_encoding`, built once per (space, budget, encoding) and then shared.
+
+    Building a feasible encoding samples its 2,048-configuration repair pool, far more work
+    than a trial's suggestion, so the integrations (``suggest``, NNI's decoding) call this.
+    Spaces and budgets are frozen dataclasses: equal ones share one encoding. A bounded
+    :func:`functools.lru_cache` holds the 32 most recent; a space with an unhashable field is
+    built each time.
+
+    Example:
+        >>> from regnet_space.spaces import get_space
+        >>> a = cached_encoding(get_space("anynetx_a"), "360M:400M")
+        >>> a is cached_encoding(get_space("anynetx_a"), "360M:400M")
+        True
+    """
+    budget = as_budget(budget)
+    try:
+        return _cached(type(space), space, space.caps, budget, str(encoding))
+    except TypeError:
+        return get_encoding(space, budget, encoding)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached(kind: type, space: DesignSpace, caps: tuple, budget: Budget, encoding: str):
+    return get_encoding(space, budget, encoding)
+
+
+__all__ = ["Decoded", "ENCODINGS", "Encoding", "RawEncoding", "cached_encoding", "get_encoding"]

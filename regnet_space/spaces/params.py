@@ -94,7 +94,8 @@ class Coord:
 
     def clip(self, value: Any) -> Any:
         """``value`` as this coordinate's type, clipped to its range (tools overshoot by float
-        noise); a ConfigError for a non-number or an unknown choice."""
+        noise); a ConfigError for a non-number, an unknown choice or a value clearly outside the
+        range (more than a millionth of its width: decoding never moves a point silently)."""
         if self.type == "categorical":
             if value not in self.choices:
                 raise ConfigError(f"{self.name} = {value!r} is not one of {list(self.choices)}")
@@ -105,6 +106,11 @@ class Coord:
             raise ConfigError(f"{self.name} = {value!r} is not a number") from None
         if not math.isfinite(v):
             raise ConfigError(f"{self.name} = {value!r} is not finite")
+        tol = 1e-6 * max(1.0, float(self.high) - float(self.low))
+        if not self.low - tol <= v <= self.high + tol:  # a real miss, not float noise: say so
+            raise ConfigError(f"{self.name} = {value!r} is outside its range [{self.low:g}, "
+                              f"{self.high:g}] (was the search space generated for another "
+                              "space or budget?)")
         v = min(max(v, self.low), self.high)
         return int(round(v)) if self.type == "int" else v
 

@@ -286,7 +286,15 @@ def from_tensors(x_train, y_train, x_test, y_test, *, name: str = "tensors", num
     """
     tr = Split(torch.as_tensor(x_train), torch.as_tensor(y_train, dtype=torch.int64))
     te = Split(torch.as_tensor(x_test), torch.as_tensor(y_test, dtype=torch.int64))
+    if num_classes is not None and (isinstance(num_classes, bool) or
+                                    not isinstance(num_classes, int) or num_classes < 1):
+        raise ConfigError(f"num_classes must be an integer >= 1 or None, got {num_classes!r}")
     k = num_classes or int(max(tr.y.max(), te.y.max())) + 1
+    for what, y in (("y_train", tr.y), ("y_test", te.y)):
+        bad = (y < 0) | (y >= k)
+        if bool(bad.any()):  # cross-entropy would fail mid-training, or train on a wrong class
+            raise ConfigError(f"{what} holds label(s) outside 0..{k - 1} (num_classes {k}), e.g. "
+                              f"{int(y[bad][0])}")
     return Data(name, tr, te, k, flip=flip, crop_pad=crop_pad)
 
 

@@ -18,8 +18,8 @@ hold the set, that is an error, never a silent fallback to a default copy. ``$RE
 must exist when set, but it is a root for several sets, so a set missing under it is looked for in
 its default location next.
 
-CIFAR-10's python batches are pickles, and unpickling executes whatever code a file contains, so
-CIFAR-10 is loaded only from a folder named explicitly (1 or 2), never found by searching. Image
+CIFAR-10's python batches are pickles: they are read with a restricted unpickler (numpy arrays
+only) and only from a folder named explicitly (1 or 2), never found by searching. Image
 folders likewise have no default location.
 
 Example:
@@ -358,10 +358,29 @@ def is_cifar_dir(folder: Path) -> bool:
     return (folder / "data_batch_1").is_file() and (folder / "test_batch").is_file()
 
 
+#: The only globals a CIFAR-10 batch needs: numpy arrays (and their dtypes, scalars and the
+#: byte codec Python 3 pickles of arrays use); dicts, lists, bytes and numbers need none.
+_PICKLE_GLOBALS = frozenset([(f"numpy.{core}.{mod}", name) for core in ("core", "_core") for mod, name
+                             in (("multiarray", "_reconstruct"), ("multiarray", "scalar"),
+                                 ("numeric", "_frombuffer"))]
+                            + [("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")])
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only :data:`_PICKLE_GLOBALS`: a file that names anything
+    else (``os.system``, ``builtins.eval``...) is refused before any of it runs."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(f"refused global {module}.{name} (a CIFAR-10 batch "
+                                         "holds only dicts, lists and numpy arrays)")
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict:
     try:
         with open(path, "rb") as f:
-            d = pickle.load(f, encoding="bytes")
+            d = _BatchUnpickler(f, encoding="bytes").load()
     except Exception as e:  # a damaged pickle can raise nearly any exception type
         raise DataError(f"{path} is not a CIFAR-10 python batch ({_one_line(e)})") from None
     if not isinstance(d, dict):
@@ -390,9 +409,9 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def read_cifar10(req: Request) -> Loaded:
     """CIFAR-10 from its python batches folder (``data_batch_1..5``, ``test_batch``).
 
-    Security: the batches are pickles and unpickling runs whatever code a file holds, so only
-    point this at batches you trust (the archive from the CIFAR page); this reader is reached only
-    for a folder named explicitly (``--data-dir``, ``--data DIR``, ``$REGNET_SPACE_CIFAR10``).
+    Security: the batches are pickles, read with an unpickler that resolves only numpy arrays
+    (a file naming any other global is refused before it runs); still, this reader is reached
+    only for a folder named explicitly (``--data-dir``, ``--data DIR``, ``$REGNET_SPACE_CIFAR10``).
     """
     folder = req.folder
     numbered = [(int(m.group(1)), p.name) for p in folder.iterdir()

@@ -103,4 +103,32 @@ def normalize(x: torch.Tensor, dev: DeviceData) -> torch.Tensor:
     return (x.float() - dev.mean) / dev.std
 
 
-__all__ = ["DeviceData", "augment", "batch_indices", "normalize"]
+def as_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """``x`` (N x C x H x W) in the memory format that the convolutions will then use.
+
+    ``Tensor.contiguous(memory_format=...)`` alone is not enough for one-channel images: with
+    C = 1 both layouts hold the same bytes, both contiguity checks pass, and PyTorch picks the
+    convolution layout from the strides it happens to see (an augmented batch comes out of
+    :func:`augment` with channels-last strides, a held-out batch with contiguous ones). Here the
+    strides are rewritten to the canonical ones of the requested format, so ``channels_last``
+    means the same for Fashion-MNIST as for RGB data.
+
+    Example:
+        >>> x = torch.zeros(2, 1, 4, 4).permute(0, 1, 3, 2)  # any layout of one-channel images
+        >>> as_format(x, False).stride(), as_format(x, True).stride()
+        ((16, 16, 4, 1), (16, 1, 4, 1))
+    """
+    if x.dim() != 4:
+        return x
+    n, c, h, w = x.shape
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+        canon = (h * w * c, 1, w * c, c)
+    else:
+        x = x.contiguous()
+        canon = (c * h * w, h * w, w, 1)
+    # for C = 1 both layouts are dense with identical bytes, so only the strides change
+    return x if x.stride() == canon or n == 0 else x.as_strided(x.shape, canon)
+
+
+__all__ = ["DeviceData", "as_format", "augment", "batch_indices", "normalize"]

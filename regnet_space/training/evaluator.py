@@ -56,6 +56,8 @@ from ..config import NetConfig
 from ..errors import ConfigError
 from .cpu import cpu_share
 from .data import Data, DeviceData, augment, batch_indices, load_data, normalize
+from .device import as_format
+from .provenance import gather
 from .recipe import TrainSettings, as_settings, lr_at
 
 #: What an evaluation can end as (the population table adds ``infeasible``, ``pruned``...).
@@ -107,6 +109,7 @@ class EvalResult:
     train_error: list = field(default_factory=list)
     eval_error: list = field(default_factory=list)
     eval_loss: list = field(default_factory=list)
+    epoch_time: list = field(default_factory=list)
     epochs: int = 0
     flops: int = 0
     params: int = 0
@@ -123,6 +126,13 @@ class EvalResult:
     config: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
+    # provenance (:mod:`~regnet_space.training.provenance`): the code, library and machine
+    package_version: str | None = None
+    git_commit: str | None = None
+    torch_version: str | None = None
+    recipe: str | None = None
+    cpu_capability: str | None = None
+    device_name: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -255,9 +265,8 @@ def held_out(model: nn.Module, x: torch.Tensor, y: torch.Tensor, dev: DeviceData
     model.eval()
     wrong = torch.zeros((), dtype=torch.long, device=x.device)
     loss = torch.zeros((), dtype=torch.float64, device=x.device)
-    fmt = torch.channels_last if channels_last else torch.contiguous_format
     for i in range(0, len(y), batch_size):
-        xb = normalize(x[i:i + batch_size], dev).contiguous(memory_format=fmt)
+        xb = as_format(normalize(x[i:i + batch_size], dev), channels_last)
         yb = y[i:i + batch_size]
         with autocast():
             out = model(xb)
@@ -315,6 +324,7 @@ def evaluate(config: NetConfig | Mapping | str, data: Data | str,
                      acts=cx.acts, resolution=cfg.resolution, device=str(device), seed=s.seed,
                      config=json.loads(cfg.to_json()), settings=s.to_dict(),
                      data=data.describe())
+    vars(res).update(gather(recipe=s.preset, device=device).as_dict())  # provenance
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     failure = callback_exc = None
@@ -357,7 +367,7 @@ def _setup(cfg: NetConfig, data: Data, s: TrainSettings, device: torch.device,
            builder: Callable | None) -> _Loop:
     cuda = device.type == "cuda"
     if cuda:
-        torch.backends.cudnn.benchmark = not s.deterministic
+        torch.backends.cudnn.benchmark = s.cudnn_benchmark and not s.deterministic
         torch.backends.cudnn.deterministic = s.deterministic
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -371,8 +381,12 @@ def _setup(cfg: NetConfig, data: Data, s: TrainSettings, device: torch.device,
         else:
             model = builder(cfg)
     model = model.to(device=device, memory_format=fmt)
+    # On CUDA the fused SGD kernel: one launch for all parameters instead of a few per tensor
+    # (brief runs of small networks are launch-bound there); the CPU keeps the default path, so
+    # CPU results stay bit-identical to earlier releases.
     opt = torch.optim.SGD(model.parameters(), lr=s.lr, momentum=s.momentum,
-                          weight_decay=s.weight_decay, nesterov=s.nesterov)
+                          weight_decay=s.weight_decay, nesterov=s.nesterov,
+                          **({"fused": True} if cuda else {}))
     autocast = ((lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda and s.amp
                 else contextlib.nullcontext)
     return _Loop(model, torch.compile(model) if s.compile else model, opt,
@@ -463,9 +477,7 @@ def _train_epoch(loop: _Loop, dev: DeviceData, s: TrainSettings, gen: torch.Gene
         for group in loop.opt.param_groups:
             group["lr"] = lr_at(s, it, total)
         idx = order[i]
-        x = augment(dev, idx, gen, train=s.augment)
-        if not loop.channels_last:
-            x = x.contiguous()
+        x = as_format(augment(dev, idx, gen, train=s.augment), loop.channels_last)
         y = dev.train_y[idx]
         with loop.autocast():
             out = loop.fwd(x)
@@ -484,7 +496,8 @@ def _train_epoch(loop: _Loop, dev: DeviceData, s: TrainSettings, gen: torch.Gene
         if bar is not None:
             bar.update(1)
     _sync(device)
-    res.train_time += time.perf_counter() - t0
+    res.epoch_time.append(time.perf_counter() - t0)
+    res.train_time += res.epoch_time[-1]
     res.images_seen += steps * bs
     res.images_per_s = res.images_seen / max(res.train_time, 1e-9)
     return float(loss_sum) / (steps * bs), 1.0 - int(correct) / (steps * bs)

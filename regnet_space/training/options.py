@@ -59,9 +59,10 @@ class DataOptions:
                                 "given, candidates are ranked by validation error")
     test_size: int | None = _opt(None, "class-balanced test subset, or 'all' (default: the "
                                  "preset's)")
-    data_seed: int = _opt(0, "seed of the subsets")
-    resolution: int | None = _opt(None, "train at this input size, resizing the images "
-                                  "(default: the data's own, e.g. 28 for Fashion-MNIST)")
+    data_seed: int = _opt(0, "seed of the subsets (default 0)")
+    resolution: int | None = _opt(None, "resize the images to this input size and train "
+                                  "there (default: the data's own, e.g. 28 for Fashion-MNIST; "
+                                  "the budget is then counted at this size)", flag="--resize")
 
     def resolved(self, preset: str | None) -> "DataOptions":
         """These options with the preset's subset sizes where none was given."""
@@ -111,32 +112,48 @@ def _bool_flag(group, flag: str, dest: str, help: str) -> None:
                        help=help)
 
 
+def _with_preset(help: str, value: Any) -> str:
+    """A recipe flag's help with the brief preset's value (what a flag left out means)."""
+    shown = "None (a share of the cores)" if value is None else value
+    return f"{help} (brief: {shown}; other presets: --preset)"
+
+
 def add_options(p: argparse.ArgumentParser, *, resolution: bool = True) -> None:
     """The data and recipe options (each defaulting to None: the preset's value).
 
-    ``resolution=False`` leaves out ``--resolution`` for commands that define their own.
+    ``resolution=False`` leaves out ``--resize`` (old spelling ``--resolution``) for commands
+    that define their own. Each recipe flag's help shows the brief preset's value.
     """
     d = p.add_argument_group("data")
+    brief_data, brief = preset_data("brief"), TrainSettings.from_preset("brief")
     for f in fields(DataOptions):
         if f.name == "resolution" and not resolution:
             continue
         flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
         kind = _size_arg if f.name in ("train_size", "test_size") else (
             int if f.name in ("val_size", "data_seed", "resolution") else str)
-        d.add_argument(flag, dest=f.name, type=kind, default=None, help=f.metadata["help"],
+        help = f.metadata["help"]
+        if f.name in brief_data:  # the preset's value, shown
+            v = brief_data[f.name]
+            help = help.replace("(default: the preset's)", f"(default: the preset's; brief: "
+                                f"{'all' if v is None else v})")
+        d.add_argument(flag, dest=f.name, type=kind, default=None, help=help,
                        metavar="N" if kind is not str else None)
+        if f.name == "resolution":  # the old spelling, for one release
+            d.add_argument("--resolution", dest=f.name, type=kind, default=argparse.SUPPRESS,
+                           help=argparse.SUPPRESS)
     names = ", ".join(f"{k} ({v['help']})" for k, v in PRESETS.items())
     r = p.add_argument_group("recipe (a flag left out takes the preset's value)")
     r.add_argument("--preset", default="brief", help=f"named recipe: {names}")
     for f in cli_fields():
         flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
-            _bool_flag(r, flag, f.name, f.metadata["help"])
+            _bool_flag(r, flag, f.name, _with_preset(f.metadata["help"], getattr(brief, f.name)))
             continue
         kind = {"int": int, "float": float, "int | None": int}.get(str(f.type), str)
         choices = f.metadata.get("choices")
         r.add_argument(flag, dest=f.name, type=kind, default=None, choices=choices,
-                       help=f.metadata["help"])
+                       help=_with_preset(f.metadata["help"], getattr(brief, f.name)))
 
 
 def settings_from_options(ns: argparse.Namespace) -> TrainSettings:

@@ -42,7 +42,7 @@ from ..errors import ConfigError
 INITS = ("zero_last_bn", "pycls")
 #: Settings that change how fast a run is, not its result (workers of one sweep may differ).
 HARDWARE_FIELDS = ("device", "amp", "channels_last", "compile", "threads", "eval_batch_size",
-                   "deterministic")
+                   "deterministic", "cudnn_benchmark")
 
 
 def _opt(default: Any, help: str, *, flag: str | None = None, cli: bool = True,
@@ -91,11 +91,16 @@ class TrainSettings:
     eval_batch_size: int = _opt(1000, "batch size of the held-out evaluation", cli=False)
     deterministic: bool = _opt(False, "deterministic CUDA kernels (slower; CPU runs are "
                                "deterministic anyway)")
+    cudnn_benchmark: bool = _opt(True, "let cuDNN time its algorithms for each new layer shape "
+                                 "(CUDA only; see BENCHMARKS.md for what it costs brief runs)",
+                                 cli=False)
     preset: str = _opt("brief", "the preset these settings came from", cli=False)
 
     def __post_init__(self) -> None:
         for name, low in (("epochs", 1), ("batch_size", 1), ("eval_batch_size", 1), ("seed", 0)):
             object.__setattr__(self, name, _integer(name, getattr(self, name), low))
+        if self.seed > 2**32 - 1:  # torch, numpy and random all take it
+            raise ConfigError(f"seed must be an integer in [0, 4294967295], got {self.seed}")
         if self.threads is not None:
             object.__setattr__(self, "threads", _integer("threads", self.threads, 1))
         for name, lo, hi, lo_open, hi_open in (
@@ -105,7 +110,8 @@ class TrainSettings:
                 ("diverge_factor", 1.0, math.inf, True, True)):
             object.__setattr__(self, name, _number(name, getattr(self, name), lo, hi,
                                                    lo_open, hi_open))
-        for name in ("nesterov", "augment", "amp", "channels_last", "compile", "deterministic"):
+        for name in ("nesterov", "augment", "amp", "channels_last", "compile", "deterministic",
+                     "cudnn_benchmark"):
             v = getattr(self, name)
             if not isinstance(v, (bool, int)) or v not in (0, 1):
                 raise ConfigError(f"{name} must be true or false, got {v!r}")

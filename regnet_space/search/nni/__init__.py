@@ -17,7 +17,7 @@ no range is restated. The pieces:
 
 NNI's built-in tuners draw q(log)uniform coordinates with their own end masses, so their prior
 differs from the paper's distribution; the paper's distribution itself, with the budget applied
-by rejection, is :class:`regnet_space.search.nni.tuner.DesignSpaceTuner` (``--tuner design``).
+by rejection, is :class:`regnet_space.search.nni.tuner.DesignSpaceTuner` (``--sampler design``).
 
 Export and the concurrency bug (nni#5726)
 -----------------------------------------

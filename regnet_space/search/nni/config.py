@@ -13,16 +13,18 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from ...budget import Budget
 from ...errors import ConfigError, require
+from ...files import atomic_write, check_target
 from ...spaces import DesignSpace, get_space
 from .space import search_space
 
-#: Tuner names ``regnet-space nni-config --tuner`` accepts (NNI built-ins that work with NNI 3.0
+#: Tuner names ``regnet-space nni-config --sampler`` accepts (NNI built-ins that work with NNI 3.0
 #: on numpy 2, plus our design-space tuner).
 TUNERS = ("TPE", "Random", "Evolution", "design")
 #: ``className`` of the design-space tuner (its ``codeDirectory`` is the package's parent).
@@ -150,14 +152,26 @@ def _yaml(data: Any) -> str:
     """``data`` as YAML block style, written by PyYAML's emitter (which quotes and escapes every
     string, so no value can start a key of its own); key order is kept."""
     yaml = require("yaml", pip="PyYAML", purpose="writing the NNI config.yml")
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True,
+    # allow_unicode=False: every non-ASCII character is escaped inside a quoted string, so a
+    # U+2028, U+2029 or U+0085 (line breaks to a YAML reader) can never start a key of its own
+    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=False,
                           width=1 << 16)
 
 
+def has_control(text: Any) -> bool:
+    """Does ``text`` hold a control character or a Unicode line/paragraph separator?
+
+    Example:
+        >>> has_control("runs/a"), has_control("a\u2028b"), has_control("a\x85b")
+        (False, True, True)
+    """
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in str(text))
+
+
 def _check_printable(what: str, text: Any) -> None:
-    if any(ord(c) < 32 or ord(c) == 127 for c in str(text)):
-        raise ConfigError(f"{what} must not contain control characters (newlines, tabs...), got "
-                          f"{str(text)!r}")
+    if has_control(text):
+        raise ConfigError(f"{what} must not contain control characters (newlines, tabs, Unicode "
+                          f"line separators...), got {str(text)!r}")
 
 
 def write_experiment(spec: ExperimentSpec, out_dir: str | Path, *, check_budget: bool = True) -> dict:
@@ -178,6 +192,8 @@ def write_experiment(spec: ExperimentSpec, out_dir: str | Path, *, check_budget:
     text = (f"# NNI v2 experiment config written by `regnet-space nni-config`.\n# Run: {run}\n"
             + _yaml(experiment_config(spec, out_dir)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    ss_path.write_text(json.dumps(ss, indent=2) + "\n")
-    cfg_path.write_text(text)
+    for path in (ss_path, cfg_path):  # never through a link that leads out of the folder
+        check_target(path, force=True, root=out_dir)
+    atomic_write(ss_path, json.dumps(ss, indent=2) + "\n")
+    atomic_write(cfg_path, text)
     return {"search_space": ss_path, "config": cfg_path}

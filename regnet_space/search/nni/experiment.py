@@ -101,6 +101,9 @@ def experiment(space: DesignSpace | str, budget: Budget | Any = None, *, tuner: 
     cfg = experiment_config(spec, code)
     cfg.pop("searchSpaceFile", None)
     cfg["searchSpace"] = search_space(space, budget, encoding)
+    from .launch import patch_launcher
+
+    patch_launcher()  # wait for NNI's web server as long as the machine needs ($REGNET_SPACE_NNI_WAIT)
     return Experiment(ExperimentConfig(**cfg))
 
 

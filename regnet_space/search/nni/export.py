@@ -13,6 +13,7 @@ import numpy as np
 
 from ...budget import Budget
 from ...spaces import DesignSpace, get_space
+from ...training.provenance import from_mapping
 from .config import BUILTIN_TUNER_CLASSES, DEFAULT_EXPERIMENT_DIR, DESIGN_TUNER_CLASS
 from .space import decode_parameters
 from ...errors import ConfigError, DataNotFoundError
@@ -164,6 +165,7 @@ def _row_from_final(final: Mapping, space: DesignSpace) -> dict:
     row = {k: final.get(k) for k in ("status", "feasible", "error", "flops", "params", "acts",
                                       "images_per_s", "epochs", "seed", "dataset")}
     row["train_time_s"] = final.get("train_time")  # the table's name (as the Optuna export)
+    row.update(from_mapping(final.get("provenance")).as_dict())
     return row
 
 
@@ -192,7 +194,8 @@ def export_population(experiment_id: str, experiment_dir: str | Path | None = No
     of :mod:`regnet_space.analysis.table`, the space's parameter columns, and ``trial``, ``parameter_id``,
     ``sampler`` (the tuner), ``feasible``, ``train_time_s``, ``images_per_s``, ``epochs``, ``seed``,
     ``dataset``, ``source`` (``nni``), ``study`` (the experiment id), ``consistent`` (the echoed
-    configuration equals the decode of the parameters joined by id) and ``message``.
+    configuration equals the decode of the parameters joined by id), ``message`` and the
+    provenance columns (:data:`~regnet_space.training.provenance.FIELDS`; None where unknown).
     """
     import pandas as pd
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...spaces import Coord, DesignSpace, get_space
-from ...spaces.encoding import Encoding, get_encoding
+from ...spaces.encoding import Encoding, cached_encoding
 
 
 def coord_spec(c: Coord) -> dict:
@@ -64,7 +64,10 @@ def as_encoding(space: DesignSpace | Encoding | str, budget: Any = None,
             return given
     if isinstance(space, str):
         space = get_space(space)
-    return get_encoding(space, budget, encoding)
+    if not isinstance(space, DesignSpace):
+        raise ConfigError(f"expected a DesignSpace, a space name or an encoding, got "
+                          f"{type(space).__name__}")
+    return cached_encoding(space, budget, encoding)  # built once: its repair pool is costly
 
 
 def search_space(space: DesignSpace | Encoding | str, budget: Any = None,

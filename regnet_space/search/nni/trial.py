@@ -24,8 +24,10 @@ The final result dict's keys: ``default``, ``status`` (ok / infeasible / failed)
 (what NNI sent), ``moved`` (coordinates clipped or snapped), ``repaired`` (the proposal was moved
 to a feasible configuration), ``encoding``, ``config`` (NetConfig dict), ``flops``,
 ``params``, ``acts``, ``violations``, ``train_time``, ``images_per_s``, ``epochs``, ``seed``,
-``dataset``, ``eval_split``, ``test_error``, ``eval_status``, ``device``, ``message`` and, for a
-trained configuration, ``recipe`` (what it was trained with).
+``dataset``, ``eval_split``, ``test_error``, ``eval_status``, ``device``, ``message``,
+``provenance`` (package version, git commit, torch, recipe, CPU capability, device name: see
+:mod:`regnet_space.training.provenance`) and, for a trained configuration, ``recipe`` (what it was
+trained with, in words).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ...budget import Budget
 from ...errors import ConfigError, RegNetSpaceError
 from ...spaces import DesignSpace, get_space
 from ...training.options import add_options, data_options, settings_from_options
+from ...training.provenance import from_mapping, gather
 from ..registry import INFEASIBLE_ERROR
 from .space import _plain, decode_parameters
 
@@ -108,7 +111,7 @@ def run(argv: list[str] | None = None) -> dict:
         "violations": violations, "train_time": 0.0, "images_per_s": None, "epochs": 0,
         "seed": seed, "dataset": getattr(args, "data", None),
         "eval_split": None, "test_error": None, "eval_status": None, "device": None,
-        "message": None,
+        "message": None, "provenance": gather(recipe=getattr(args, "preset", None)).as_dict(),
     }
     if violations:
         result["message"] = "infeasible, not trained: " + "; ".join(violations)
@@ -141,6 +144,7 @@ def run(argv: list[str] | None = None) -> dict:
         dataset=str(data.name), eval_split=res.eval_split,
         test_error=None if res.test_error is None else float(res.test_error),
         eval_status=res.status, device=res.device,
+        provenance=from_mapping(res.to_dict()).as_dict(),
         message=None if ok else f"training {res.status}: {res.reason}")
     nni.report_final_result(result)
     return result

@@ -8,7 +8,7 @@ depends only on (space, input, budget, seed, k), whatever the concurrency or the
 asks. This is random search over the design space, the paper's baseline; results are recorded, not
 used.
 
-``regnet-space nni-config --tuner design`` writes the tuner section::
+``regnet-space nni-config --sampler design`` writes the tuner section::
 
     tuner:
       codeDirectory: /path/to/the/folder/holding/regnet_space   # BOTH are needed by NNI 3.0

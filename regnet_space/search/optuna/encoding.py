@@ -14,9 +14,13 @@ float (log scale, step)                ``suggest_float`` with the same options
 categorical                            ``suggest_categorical``
 =====================================  ===============================================
 
-The decoded parameter values are stored in the trial's user attribute ``values`` (exports use
-them, so a table shows ``g = 8``, never ``g_log2 = 3``), and ``repaired = True`` when the
-proposal had to be moved to a feasible configuration (see :mod:`regnet_space.spaces.encoding`).
+Where the architecture appears in Optuna: the trial's *parameters* (``trial.params``, the
+dashboard's "Params") are the encoding's coordinates (for the feasible RegNet encoding ``d, wm,
+b_index, g_log2, slope, size``), which is what samplers model. The decoded parameter values are
+the trial's *user attributes*: ``values`` (one dict; exports use it, so a table shows ``g = 8``,
+never ``g_log2 = 3``) and one ``arch_<name>`` attribute per parameter (``arch_w0``, ``arch_wa``,
+...), and ``repaired = True`` when the proposal had to be moved to a feasible configuration (see
+:mod:`regnet_space.spaces.encoding`).
 
 Example:
     >>> import optuna
@@ -42,7 +46,11 @@ from optuna.distributions import (BaseDistribution, CategoricalDistribution, Flo
 from ...config import NetConfig
 from ...errors import ConfigError
 from ...spaces import Coord, DesignSpace
-from ...spaces.encoding import Encoding, get_encoding
+from ...spaces.encoding import Encoding, cached_encoding
+
+
+#: Prefix of the user attributes holding the decoded parameter values one by one.
+ARCH_PREFIX = "arch_"
 
 
 def encoding_for(space: DesignSpace | Encoding, budget: Any = None,
@@ -55,7 +63,7 @@ def encoding_for(space: DesignSpace | Encoding, budget: Any = None,
     if not isinstance(space, DesignSpace):
         raise ConfigError(f"expected a DesignSpace (e.g. get_space('regnetx')) or an encoding, "
                           f"got {type(space).__name__}")
-    return get_encoding(space, budget, encoding)
+    return cached_encoding(space, budget, encoding)  # built once: its repair pool is costly
 
 
 def coord_distribution(c: Coord) -> BaseDistribution:
@@ -109,8 +117,9 @@ def decode_params(space: DesignSpace | Encoding, params: Mapping[str, Any], budg
 def suggest_values(trial: optuna.trial.BaseTrial, space: DesignSpace | Encoding,
                    budget: Any = None, encoding: str = "feasible") -> dict[str, int | float]:
     """Ask ``trial`` for every coordinate of the encoding; returns the decoded parameter values
-    and stores them as the user attribute ``values`` (and ``repaired`` when the proposal was
-    moved to a feasible configuration)."""
+    and stores them as the user attribute ``values``, once more one attribute per parameter
+    (``arch_d``, ``arch_w0``, ...: what the dashboard shows next to the coordinates), and
+    ``repaired`` when the proposal was moved to a feasible configuration."""
     enc = encoding_for(space, budget, encoding)
     raw = {}
     for c in enc.coords:
@@ -124,9 +133,23 @@ def suggest_values(trial: optuna.trial.BaseTrial, space: DesignSpace | Encoding,
     decoded = enc.decode(raw)
     values = dict(decoded.values)
     trial.set_user_attr("values", values)
+    for name, v in values.items():  # one attribute each: the dashboard lists them per trial
+        trial.set_user_attr(ARCH_PREFIX + name, v)
     if decoded.repaired:
         trial.set_user_attr("repaired", True)
     return values
+
+
+def stage_table(config: NetConfig) -> str:
+    """The stages of ``config`` in one line: the trial's user attribute ``stages``.
+
+    Example:
+        >>> stage_table(NetConfig.from_lists([1, 2], [16, 32], gs=8))
+        'd=[1, 2] w=[16, 32] g=[8, 8] b=[1, 1] (X blocks, 3 total depth)'
+    """
+    bs = ", ".join(f"{b:g}" for b in config.bs)
+    return (f"d={list(config.depths)} w={list(config.widths)} g={list(config.gs)} b=[{bs}] "
+            f"({config.block} blocks, {config.depth} total depth)")
 
 
 def suggest(trial: optuna.trial.BaseTrial, space: DesignSpace | Encoding, budget: Any = None,
@@ -135,7 +158,9 @@ def suggest(trial: optuna.trial.BaseTrial, space: DesignSpace | Encoding, budget
 
     Works with any Optuna sampler. With the ``feasible`` encoding (default) the configuration
     meets the space's structural constraints and ``budget``; with ``raw`` it may not (check it
-    with :meth:`DesignSpace.check` or :func:`regnet_space.search.optuna.apply_budget`).
+    with :meth:`DesignSpace.check` or :func:`regnet_space.search.optuna.apply_budget`). The
+    trial keeps the decoded values as user attributes (``values``, ``arch_<name>``) and the stage
+    table as ``stages`` (:func:`stage_table`).
 
     Example:
         >>> import optuna
@@ -147,8 +172,10 @@ def suggest(trial: optuna.trial.BaseTrial, space: DesignSpace | Encoding, budget
         True
     """
     enc = encoding_for(space, budget, encoding)
-    return enc.space.decode(suggest_values(trial, enc))
+    config = enc.space.decode(suggest_values(trial, enc))
+    trial.set_user_attr("stages", stage_table(config))
+    return config
 
 
-__all__ = ["coord_distribution", "decode_params", "distributions", "encode_values",
-           "encoding_for", "suggest", "suggest_values"]
+__all__ = ["ARCH_PREFIX", "coord_distribution", "decode_params", "distributions", "encode_values",
+           "encoding_for", "stage_table", "suggest", "suggest_values"]

@@ -19,6 +19,7 @@ import optuna
 from optuna.trial import TrialState
 
 from ...spaces import DesignSpace, get_space
+from ...training.provenance import from_mapping
 from .encoding import decode_params
 from .storage import META_KEY
 
@@ -32,7 +33,9 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
     unless ``status == "ok"``), ``status`` (ok / infeasible / pruned / failed), one column per
     sampled parameter (effective values), then ``feasible``, ``trial``, ``sampler``, ``study``,
     ``seed``, ``epochs``, ``dataset``, ``time_s``, ``train_time_s``, ``value`` (the Optuna
-    objective), ``datetime``, ``worker``, ``message``.
+    objective), ``datetime``, ``worker``, ``message``, and the provenance columns
+    (:data:`~regnet_space.training.provenance.FIELDS`: ``package_version``, ``git_commit``,
+    ``torch_version``, ``recipe``, ``cpu_capability``, ``device_name``; None where unknown).
     """
     import pandas as pd
 
@@ -88,6 +91,7 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
             "train_time_s": t.user_attrs.get("train_time_s", t.user_attrs.get("train_time")),
             "value": t.value, "datetime": t.datetime_start.isoformat() if t.datetime_start else None,
             "worker": t.user_attrs.get("worker"), "message": t.user_attrs.get("message"),
+            **from_mapping(t.user_attrs.get("provenance")).as_dict(),
         })
         rows.append(row)
     cols = ["space", "config", "flops", "params", "acts", "error", "status"]

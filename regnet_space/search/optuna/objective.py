@@ -23,9 +23,13 @@ import optuna
 
 from ...budget import Budget, as_budget
 from ...config import NetConfig
+from ...errors import ConfigError
 from ...spaces import DesignSpace
+from ...training.provenance import FIELDS as PROVENANCE_FIELDS
+from ...training.provenance import gather
 from ..registry import INFEASIBLE_ERROR
-from .encoding import encoding_for, suggest_values
+from .encoding import encoding_for, stage_table, suggest_values
+from .faults import storage_cut
 
 
 def apply_budget(trial: optuna.trial.BaseTrial, space: DesignSpace, values: Mapping[str, Any],
@@ -84,14 +88,32 @@ def _result_fields(result: Any) -> dict:
 
 
 def _fraction(e: Any) -> float:
-    """An error as a plain float fraction in [0, 1] (the evaluator's unit)."""
-    return float(e)
+    """An error as a plain float fraction in [0, 1] (the evaluator's unit); a finite value
+    outside it (a percent, a loss, a sign slip) is refused, so the trial is recorded as failed
+    with this message instead of ``ok`` with a wrong error. NaN passes (a diverged run)."""
+    x = float(e)
+    if math.isfinite(x) and not 0.0 <= x <= 1.0:
+        raise ConfigError(f"the evaluator returned error {x:g}; an error must be a fraction in "
+                          "[0, 1] (a percent? divide by 100)")
+    return x
 
 
 #: Evaluator result fields not copied to user attributes (the study metadata holds them, or the
 #: objective stores them under its own names).
 _SKIP_FIELDS = ("error", "config", "status", "settings", "data", "reason", "flops", "params",
-                "acts", "curve")
+                "acts", "curve", *PROVENANCE_FIELDS)
+
+
+def _recipe_name(settings: Any, evaluate: Callable | None) -> str | None:
+    """The preset the trials train with (None when a custom evaluator decides)."""
+    name = getattr(settings, "preset", None)
+    if name is None and isinstance(settings, Mapping):
+        name = settings.get("preset")
+    if name is None and isinstance(settings, str):
+        name = settings
+    if name is None and evaluate is None:
+        name = "brief"  # what the default evaluator trains with
+    return None if name is None else str(name)
 
 
 def _normalize_result(result: Any) -> tuple[str, float, list, dict, str | None]:
@@ -146,7 +168,10 @@ def objective(space: DesignSpace, data: Any = None, settings: Any = None, *,
     ``encoding`` (``feasible``: decoded inside the budget by construction; ``raw``: the space's
     parameters, or an :class:`~regnet_space.spaces.encoding.Encoding`); a sampler must propose the
     same encoding (:func:`make_sampler` takes it too). For each trial it stores the user
-    attributes ``values`` (the decoded parameters), ``repaired`` (when the proposal was moved), ``config`` (NetConfig JSON), ``flops``,
+    attributes ``values`` (the decoded parameters; also one ``arch_<name>`` attribute each, which
+    the dashboard lists), ``repaired`` (when the proposal was moved), ``config`` (NetConfig JSON),
+    ``stages`` (:func:`stage_table`), ``provenance`` (:mod:`~regnet_space.training.provenance`:
+    package version, git commit, torch, recipe, CPU capability, device name), ``flops``,
     ``params``, ``acts``, ``feasible``, ``violations``, ``status`` (``ok``, ``infeasible``,
     ``pruned``, ``failed``), ``curve`` (per-epoch test error, fractions), ``time_s`` (wall time
     of the trial), ``train_time_s`` (the evaluator's), ``message`` (why a trial failed) and
@@ -166,6 +191,7 @@ def objective(space: DesignSpace, data: Any = None, settings: Any = None, *,
     """
     budget = as_budget(budget)
     enc = encoding_for(space, budget, encoding)
+    base = gather(recipe=_recipe_name(settings, evaluate)).as_dict()  # once: git is a subprocess
 
     def run(trial: optuna.trial.Trial) -> float:
         t0 = time.perf_counter()
@@ -179,9 +205,12 @@ def objective(space: DesignSpace, data: Any = None, settings: Any = None, *,
             trial.set_user_attr("violations", [str(e)])
             trial.set_user_attr("feasible", False)
             trial.set_user_attr("status", "infeasible")
+            trial.set_user_attr("provenance", base)
             return INFEASIBLE_ERROR
         trial.set_user_attr("config", config.to_json())
+        trial.set_user_attr("stages", stage_table(config))
         if not apply_budget(trial, space, values, budget):
+            trial.set_user_attr("provenance", base)
             trial.set_user_attr("status", "infeasible")
             trial.set_user_attr("time_s", time.perf_counter() - t0)
             return INFEASIBLE_ERROR
@@ -209,13 +238,21 @@ def objective(space: DesignSpace, data: Any = None, settings: Any = None, *,
         kw: dict[str, Any] = {"data": data, "settings": settings}
         if evaluate is None or _accepts(ev, "on_epoch"):
             kw["on_epoch"] = on_epoch
+        trial.set_user_attr("provenance", base)  # the evaluator's own fields replace it below
         try:
             result = ev(config, **kw)
+            got = _result_fields(result)
+            prov = {k: jsonable(got[k]) if got.get(k) is not None else base[k]
+                    for k in PROVENANCE_FIELDS}
+            if prov != base:
+                trial.set_user_attr("provenance", prov)
             status, err, rcurve, extra, message = _normalize_result(result)
         except optuna.TrialPruned:
             done("pruned", 0.0, curve=curve)
             raise
         except Exception as e:  # recorded, never fatal to the study
+            if storage_cut(e):  # the storage went away (trial.report): the worker retries it
+                raise
             return done("failed", float("nan"), curve=curve, message=f"{type(e).__name__}: {e}"[:1000],
                         traceback=traceback.format_exc()[-4000:])
         curve = rcurve or curve

@@ -12,6 +12,7 @@ from optuna.samplers import BaseSampler, RandomSampler
 
 from ...budget import Budget, as_budget
 from ...errors import ConfigError, require
+from ...files import MAX_SEED
 from ...spaces import DesignSpace, get_space
 from .encoding import distributions, encode_values, encoding_for
 from .storage import _quiet
@@ -21,8 +22,9 @@ from .storage import _quiet
 def _check_seed(seed: Any) -> int | None:
     if seed is None:
         return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not \
+            0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be an integer in [0, {MAX_SEED}] or None, got {seed!r}")
     return int(seed)
 
 
@@ -61,7 +63,8 @@ class DesignSpaceSampler(BaseSampler):
             the sequence is not reproducible.
         max_draws:
             Raw draws allowed per extension of the stream before :class:`BudgetError` (the budget
-            is checked once when the sampler is created).
+            is checked once when the sampler is created); ``None`` (default): as
+            :meth:`~regnet_space.spaces.DesignSpace.sample_arrays`, growing with n.
 
     Raises:
         ConfigError: bad arguments, or a budget the space cannot meet (a
@@ -87,7 +90,7 @@ class DesignSpaceSampler(BaseSampler):
     """
 
     def __init__(self, space: DesignSpace | str, flops: Any = None, params: Any = None,
-                 acts: Any = None, *, seed: int | None = None, max_draws: int = 20_000_000,
+                 acts: Any = None, *, seed: int | None = None, max_draws: int | None = None,
                  encoding: str = "feasible") -> None:
         if isinstance(space, str):
             space = get_space(space)
@@ -95,13 +98,13 @@ class DesignSpaceSampler(BaseSampler):
             raise ConfigError(f"space must be a DesignSpace or a registered space name (see "
                             f"regnet_space.space_names()), got {type(space).__name__}")
         seed = _check_seed(seed)
-        if isinstance(max_draws, bool) or not isinstance(max_draws, (int, np.integer)) \
-                or max_draws < 1:
-            raise ConfigError(f"max_draws must be a positive integer, got {max_draws!r}")
+        if max_draws is not None and (isinstance(max_draws, bool) or not isinstance(
+                max_draws, (int, np.integer)) or max_draws < 1):
+            raise ConfigError(f"max_draws must be a positive integer or None, got {max_draws!r}")
         self._space = space
         self._budget = Budget.parse(flops, params, acts)
         self._seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
-        self._max_draws = int(max_draws)
+        self._max_draws = None if max_draws is None else int(max_draws)
         self._encoding = encoding_for(space, self._budget, encoding)
         self._search_space = distributions(self._encoding)
         self._lock = threading.Lock()

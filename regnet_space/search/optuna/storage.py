@@ -35,6 +35,7 @@ from ...budget import Budget, as_budget, fmt_amount
 from ...errors import StorageError, StudyMismatchError
 from ...spaces import DesignSpace
 from ..registry import INFEASIBLE_ERROR
+from .faults import Patience, Reconnect, retrying, tolerate_heartbeat_errors
 from .objective import jsonable
 from .urls import (URL_HINT, _chain, _check_url, _journal_path, _sqlite_path,
                    explain_storage_error, normalize_storage, rdb_url, redact)
@@ -65,7 +66,7 @@ def _quiet():
 def _is_creation_race(e: BaseException) -> bool:
     """True for the errors of two workers creating the same schema or alembic stamp at once
     (PostgreSQL ``UniqueViolation`` on ``pg_type_typname_nsp_index`` or ``alembic_version``,
-    ``DuplicateTable``, SQLite ``UNIQUE constraint failed: alembic_version``, a locked file)."""
+    ``DuplicateTable``, SQLite ``UNIQUE constraint failed: alembic_version``)."""
     try:
         import sqlalchemy.exc as sa_exc
         if any(isinstance(x, sa_exc.IntegrityError) for x in _chain(e)):
@@ -73,8 +74,10 @@ def _is_creation_race(e: BaseException) -> bool:
     except ImportError:  # pragma: no cover
         pass
     text = " ".join(str(x) for x in _chain(e)).lower()
+    # "database is locked" is no race: another process holds the SQLite file (a Reconnect says
+    # so and waits, for a bounded time); creation itself runs under _creation_lock
     return any(s in text for s in ("already exists", "duplicate key", "unique constraint",
-                                   "uniqueviolation", "database is locked", "deadlock detected"))
+                                   "uniqueviolation", "deadlock detected"))
 
 
 def _retry_races(fn: Callable[[], T], attempts: int | None = None) -> T:
@@ -94,14 +97,28 @@ def _retry_races(fn: Callable[[], T], attempts: int | None = None) -> T:
 
 # ------------------------------------------------------------------------------ storage
 def open_storage(url: str, *, heartbeat: int | None = 30, grace: int | None = None,
-                 retry: int | None = 3) -> optuna.storages.BaseStorage:
+                 retry: int | None = 3, create: bool = True,
+                 patience: Patience | None = None) -> optuna.storages.BaseStorage:
     """Open (or create) an Optuna storage with dead-worker recovery.
+
+    With ``patience`` (:class:`~regnet_space.search.optuna.faults.Patience`) a database that is
+    down or restarting, or a SQLite file locked by another process, is retried with backoff and
+    a line per retry ("waiting for a lock held by another process on FILE") for up to
+    ``patience.timeout`` seconds; without it the first failure is the error.
+
+    With ``create=False`` (what read-only commands such as ``export`` use) a SQLite or journal
+    file that does not exist is a :class:`StorageError`, and no file is created.
 
     * ``sqlite:///file.db``, ``postgresql://...``, ``mysql://...``: :class:`RDBStorage` with a
       heartbeat every ``heartbeat`` seconds; a RUNNING trial whose heartbeat is older than
       ``grace`` (default 4 x heartbeat) is failed and retried with the same parameters (at most
-      ``retry`` times). SQLite waits up to 60 s on a locked database. PostgreSQL connects with
-      psycopg2 unless the URL names another driver (see :func:`rdb_url`).
+      ``retry`` times). One SQLite statement waits up to 60 s on a locked database, or
+      :data:`SQLITE_BUSY_S` seconds with ``patience`` (which then retries and says so). PostgreSQL connects with psycopg2 unless the
+      URL names another driver (see :func:`rdb_url`); pooled connections are checked before use
+      (``pool_pre_ping``), so one the server or a firewall dropped during a long trial is replaced.
+    * ``grpc://host:port``: Optuna's :class:`~optuna.storages.GrpcStorageProxy`, in front of an
+      RDB storage served by ``regnet-space storage-proxy`` (hundreds of workers; see
+      :mod:`regnet_space.search.optuna.proxy`).
     * ``journal:path`` or a path ending in ``.journal``/``.log``: ``JournalStorage`` on a
       ``JournalFileBackend`` (file locks; several processes on one machine or a shared file
       system).
@@ -120,21 +137,32 @@ def open_storage(url: str, *, heartbeat: int | None = 30, grace: int | None = No
         regnet_space.errors.StorageError: cannot open storage 'postgres://u:***@h:x/d': the port ...
     """
     url = normalize_storage(url)
+    if url.lower().startswith("grpc://"):
+        from .proxy import open_grpc
+        return open_grpc(url, patience)
     if url in ("memory", ":memory:", "inmemory"):
         return optuna.storages.InMemoryStorage()
     jpath = _journal_path(url)
     if jpath is not None:
         if not jpath:
             raise StorageError(f"storage {redact(url)!r} names no file; {URL_HINT}")
+        if "://" in jpath:  # journal:postgresql://user:password@host/db
+            raise StorageError(f"storage {redact(url)!r}: journal: takes a file path, not a "
+                               "database URL; give the database URL itself as --storage")
         folder = os.path.dirname(os.path.abspath(jpath))
         if not os.path.isdir(folder):
-            raise StorageError(f"storage {redact(url)!r}: folder {folder} does not exist")
+            raise StorageError(f"storage {redact(url)!r}: folder {redact(folder)} does not exist")
+        _check_existing(jpath, url, create)
         from optuna.storages.journal import JournalFileBackend
         try:
             return optuna.storages.JournalStorage(JournalFileBackend(jpath))
         except OSError as e:
             raise StorageError(f"cannot open storage {redact(url)!r}: {e.strerror or e}") \
                 from None
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            # a binary file, a JSON log of something else, a damaged line: replaying it fails
+            raise StorageError(f"storage {redact(url)!r} is not an Optuna journal file (it "
+                               "cannot be read as one); check the path") from None
     if "://" not in url:
         raise StorageError(f"cannot read storage {redact(url)!r}; {URL_HINT}")
     scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
@@ -151,7 +179,9 @@ def open_storage(url: str, *, heartbeat: int | None = 30, grace: int | None = No
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise StorageError(f"storage {redact(url)!r}: folder {folder} does not exist")
-        engine_kwargs["connect_args"] = {"timeout": 60}
+        _check_existing(path, url, create)
+        # with patience a short wait per statement, so the worker says soon what it waits for
+        engine_kwargs["connect_args"] = {"timeout": SQLITE_BUSY_S if patience else 60}
     else:
         _check_url(db_url, url)
         engine_kwargs["pool_pre_ping"] = True
@@ -160,12 +190,32 @@ def open_storage(url: str, *, heartbeat: int | None = 30, grace: int | None = No
         kw = dict(heartbeat_interval=int(heartbeat), grace_period=int(grace or 4 * heartbeat))
         kw[_STALE_CALLBACK_ARG] = _retry_callback(retry)
     try:
+        waiting = None if patience is None else Reconnect(
+            patience, db_url, f"storage {redact(url)!r}", refused=False)
         with _creation_lock(path), _quiet():
-            return _retry_races(
-                lambda: optuna.storages.RDBStorage(db_url, engine_kwargs=engine_kwargs, **kw))
+            storage = retrying(lambda: _retry_races(
+                lambda: optuna.storages.RDBStorage(db_url, engine_kwargs=engine_kwargs, **kw)),
+                waiting)
+        tolerate_heartbeat_errors(storage)
+        return storage
+    except StorageError:
+        raise
     except Exception as e:  # sqlalchemy's and the driver's errors: one line, what went wrong
         raise StorageError(explain_storage_error(e, url)) from None
 
+
+def _check_existing(path: str, url: str, create: bool) -> None:
+    """A storage file that must exist (read-only use) or must at least be a file."""
+    if os.path.isdir(path):
+        raise StorageError(f"storage {redact(url)!r} is a folder; name a file")
+    if not create and not os.path.isfile(path):
+        raise StorageError(f"storage {redact(url)!r} does not exist (nothing to read; check "
+                           "the path, or run `regnet-space sweep` first)")
+
+
+#: Seconds one SQLite statement waits for another process's lock before "database is locked";
+#: short, so a worker says at once what it waits for (:class:`~.faults.Reconnect`).
+SQLITE_BUSY_S = 5
 
 # Optuna 4.9 renamed RDBStorage's failed_trial_callback (the project supports optuna >= 4.0).
 _STALE_CALLBACK_ARG = ("heartbeat_stale_trial_callback"
@@ -327,7 +377,7 @@ def _study_exists(storage: optuna.storages.BaseStorage, name: str) -> bool:
 
 def open_study(storage: optuna.storages.BaseStorage, name: str, meta: Mapping[str, Any] | None,
                sampler: BaseSampler | None = None, *, pruner: Any = None,
-               create: bool = True) -> optuna.Study:
+               create: bool = True, patience: Patience | None = None) -> optuna.Study:
     """Create the study or load it and check its metadata; safe for simultaneous workers.
 
     Any number of workers may call this at the same moment: the one whose ``create_study`` wins
@@ -336,7 +386,8 @@ def open_study(storage: optuna.storages.BaseStorage, name: str, meta: Mapping[st
     study whose stored metadata differs from ``meta`` in any of :data:`CHECKED_KEYS` raises
     :class:`StudyMismatchError` naming the differences; the study is left untouched. With
     ``create=False`` an unknown study raises :class:`StorageError` listing the studies in the
-    storage. A database error is one :class:`StorageError` line saying what went wrong.
+    storage. A database error is one :class:`StorageError` line saying what went wrong; with
+    ``patience`` a locked or restarting database is waited for first (as in :func:`open_storage`).
 
     Example:
         >>> storage = open_storage("memory")
@@ -350,7 +401,10 @@ def open_study(storage: optuna.storages.BaseStorage, name: str, meta: Mapping[st
     if isinstance(storage, str):
         storage = open_storage(storage)
     try:
-        return _open_study(storage, name, meta, sampler, pruner=pruner, create=create)
+        url = storage_url(storage)
+        waiting = None if patience is None else Reconnect(patience, url, f"study {name!r}")
+        return retrying(lambda: _open_study(storage, name, meta, sampler, pruner=pruner,
+                                            create=create), waiting)
     except (StorageError, KeyboardInterrupt):
         raise
     except Exception as e:

@@ -24,14 +24,18 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from ...errors import ConfigError, RegNetSpaceError, StorageError
+from .faults import Reconnect, StorageCut, storage_cut, transient
 from .storage import (_is_database_error, _quiet, _retry_callback, explain_storage_error,
                       has_native_heartbeat, storage_of, storage_url)
 
 # ------------------------------------------------------------------------------ workers
 def _proc_start(pid: int) -> str | None:
+    """The start time of process ``pid``; None when it is gone or a zombie (dead, its parent
+    has not collected it yet: a parent waiting on its workers one by one leaves it so)."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[19]
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]
     except (OSError, IndexError):
         return None
 
@@ -92,7 +96,9 @@ def recover_dead_trials(study: optuna.Study, *, grace: float = 120.0, retry: int
     A worker of this host is dead when its process is gone (immediate, any storage). Other
     hosts' workers: RDB storages use Optuna's heartbeat (:func:`optuna.storages.fail_stale_trials`,
     which retries through the storage's callback); other storages use the ``heartbeat`` user
-    attribute the sweep's workers refresh, stale after ``grace`` seconds. Several workers may
+    attribute the sweep's workers refresh, stale after ``grace`` seconds. A trial that no worker
+    claimed (no ``worker`` attribute) for ``grace`` seconds is dead too: its worker lost the
+    storage right after creating it. Several workers may
     recover at the same time: each dead trial is failed and retried once.
 
     Example:
@@ -113,6 +119,10 @@ def recover_dead_trials(study: optuna.Study, *, grace: float = 120.0, retry: int
         if wid and wid == worker_id():
             continue
         dead = bool(wid) and _worker_dead(wid)
+        if not dead and not wid and t.datetime_start is not None:
+            # created but never claimed for longer than the grace: its worker lost the storage
+            # between creating the trial and recording itself (no heartbeat either)
+            dead = now - t.datetime_start.timestamp() > grace
         if not dead and own_beat:
             beat = t.user_attrs.get("heartbeat")
             if beat is None and t.datetime_start is not None:
@@ -167,6 +177,19 @@ def _requeue_interrupted(study: optuna.Study, me: str, retry: int | None) -> Non
             _retry_callback(retry)(study, last)
 
 
+def _release_own(study: optuna.Study, me: str, retry: int | None) -> int:
+    """After the storage came back: fail and re-enqueue this worker's trials left RUNNING when
+    a storage call failed half-way (this worker runs one trial at a time, and none now)."""
+    n = 0
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if t.user_attrs.get("worker") == me:
+            failed = _fail(study, t.number)
+            if failed is not None:
+                _retry_callback(retry)(study, failed)
+                n += 1
+    return n
+
+
 def _lost_trial(study: optuna.Study, me: str, e: Exception) -> bool:
     """True when ``e`` is Optuna refusing to record this worker's latest trial because another
     worker already failed it as dead ("Cannot tell a FAIL trial", UpdateFinishedTrialError):
@@ -218,7 +241,8 @@ def study_summary(study: optuna.Study) -> dict:
 def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n: int, *,
                progress: bool = True, poll: float = 1.0, grace: float = 120.0,
                max_failures: int = 20, heartbeat: float = 30.0, retry: int | None = 3,
-               on_trial: Callable[[FrozenTrial], None] | None = None) -> dict:
+               on_trial: Callable[[FrozenTrial], None] | None = None,
+               reconnect: Reconnect | None = None) -> dict:
     """Run trials until the study holds ``n`` finished (COMPLETE + PRUNED) trials.
 
     ``n`` is the study total, not per process: any number of workers (processes, machines) can
@@ -230,8 +254,11 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
     "failed"``) do not count toward ``n``; after ``max_failures`` of them in this process the
     worker stops. A trial stopped by Ctrl-C is retried like a dead worker's, and a trial another
     worker took for dead (no heartbeat for ``grace`` seconds) is dropped without stopping this
-    worker. Database errors are one-line :class:`~regnet_space.errors.StorageError`. Returns
-    :func:`study_summary`.
+    worker. With ``reconnect`` (:class:`~regnet_space.search.optuna.faults.Reconnect`) a storage
+    that goes away (a database restart, a locked SQLite file, the gRPC proxy down) is retried
+    with backoff, a line per retry, and this worker's trial cut off by it is re-enqueued; other
+    database errors, and a storage failing for longer than its patience, are one-line
+    :class:`~regnet_space.errors.StorageError`. Returns :func:`study_summary`.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"n must be a positive integer, got {n!r}")
@@ -239,6 +266,16 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
     own_beat = _own_heartbeat(study)
 
     def wrapped(trial: optuna.trial.Trial) -> float:
+        try:
+            return _wrapped(trial)
+        except Exception as e:
+            if storage_cut(e):  # the storage went away mid-trial: leave the trial RUNNING
+                raise StorageCut(str(e)) from e
+            if "message" not in trial.user_attrs:  # what failed, for TooManyFailures' message
+                trial.set_user_attr("message", f"{type(e).__name__}: {e}"[:1000])
+            raise
+
+    def _wrapped(trial: optuna.trial.Trial) -> float:
         trial.set_user_attr("worker", me)
         trial.set_user_attr("status", "running")
         earlier = sum(1 for t in study.get_trials(deepcopy=False)
@@ -256,15 +293,20 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=int(n), desc=study.study_name, unit="trial", dynamic_ncols=True)
-    failures, last_message = 0, None
+    failures, last_message, cut_off = 0, None, False
     log_level = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
 
     def _loop() -> dict:
-        nonlocal failures, last_message
+        nonlocal failures, last_message, cut_off
         while True:
+            if cut_off:  # a storage call failed mid-trial: that trial is nobody's now
+                _release_own(study, me, retry)
+                cut_off = False
             recover_dead_trials(study, grace=grace, retry=retry)
             s = study_summary(study)
+            if reconnect is not None:
+                reconnect.ok()
             if bar is not None:
                 bar.n = min(s["finished"], n)
                 best = "-" if s["best_error"] is None else f"{s['best_error']:.4f}"
@@ -308,9 +350,22 @@ def run_worker(study: optuna.Study, fn: Callable[[optuna.trial.Trial], float], n
                 if on_trial is not None:
                     on_trial(t)
 
+    url = storage_url(storage_of(study)) or storage_url(getattr(storage_of(study), "_backend", None))
     try:
-        return _loop()
-    except Exception as e:
+        while True:
+            try:
+                return _loop()
+            except (Exception, StorageCut) as e:
+                if reconnect is None or isinstance(e, RegNetSpaceError) or \
+                        transient(e, url) is None:
+                    raise
+                try:
+                    reconnect.failed(e)  # a line and a pause, or the StorageError that gives up
+                except KeyboardInterrupt:  # SIGTERM while waiting: give the cut trial back
+                    _release_own(study, me, retry)
+                    raise
+                cut_off = True
+    except (Exception, StorageCut) as e:
         if isinstance(e, RegNetSpaceError) or not _is_database_error(e):
             raise
         lost = f"study {study.study_name!r} lost its storage"
