@@ -49,3 +49,18 @@ def test_bad_worker_count_is_one_line_exit_2_and_creates_nothing(tmp_path, n):
 def test_default_workers_per_device():
     assert workers_per_device(None, "cpu") == 1
     assert workers_per_device(4, "cpu") == 4
+
+
+def test_a_trial_finished_by_another_worker_is_dropped_not_fatal():
+    """Two workers that ran one (retried) trial: the second tell is refused by Optuna; the worker
+    goes on and the study keeps the one result."""
+    from regnet_space.search.optuna.workers import _lost_trial
+
+    study = optuna.create_study()
+    t = study.ask()
+    study.tell(t, 0.5)
+    with pytest.raises(ValueError) as e:
+        study.tell(t.number, 0.4)
+    assert _lost_trial(study, "this-host:1:1", e.value)
+    assert not _lost_trial(study, "this-host:1:1", ValueError("some other value error"))
+    assert [x.value for x in study.trials] == [0.5]

@@ -198,6 +198,11 @@ def _lost_trial(study: optuna.Study, me: str, e: Exception) -> bool:
         return False
     if type(e) is ValueError and "Cannot tell a" not in str(e):
         return False
+    if type(e) is ValueError and ("COMPLETE trial" in str(e) or "PRUNED trial" in str(e)):
+        # another worker ran and finished this same trial (two workers popped one retried
+        # trial while SQLite was locked): the study already holds its one result, so this
+        # worker's copy is dropped; nothing is lost or counted twice
+        return True
     mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == me]
     return bool(mine) and max(mine, key=lambda t: t.number).state == TrialState.FAIL
 
