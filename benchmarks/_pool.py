@@ -31,6 +31,8 @@ FIELDS = ("key", "space", "model", "config", "recipe", "seed", "status", "error"
 
 _STATE: dict = {}
 
+from _jobs import _data  # noqa: E402  (one data set in memory per worker)
+
 
 def _init(device: str, threads: int) -> None:
     import torch
@@ -41,16 +43,6 @@ def _init(device: str, threads: int) -> None:
     _STATE["threads"] = threads
     if device.startswith("cuda"):
         torch.zeros(1, device=device).sum().item()  # the CUDA context, before any timing
-
-
-def _data(opts: dict):
-    from regnet_space.training import load_data
-
-    key = json.dumps(opts, sort_keys=True)
-    if _STATE.get("data_key") != key:
-        _STATE["data"] = load_data(**opts)  # one data set in memory per worker
-        _STATE["data_key"] = key
-    return _STATE["data"]
 
 
 def _num(v) -> Any:

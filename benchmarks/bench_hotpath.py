@@ -21,13 +21,7 @@ import time
 import numpy as np
 
 
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+from bench_complexity import best_time  # noqa: E402  (one timing helper for the benchmarks)
 
 
 def bench_suggest(trials: int) -> None:

@@ -51,25 +51,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import noise  # noqa: E402
 from _pool import read_rows, run_pool, throughput  # noqa: E402
 
+from regnet_space.files import atomic_write  # noqa: E402
+
 LEVELS = (1, 2, 4, 8, 16)
 
 
 def write_json(path: Path, obj) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(obj, indent=1, default=str))
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
     if not rows:
         return
-    tmp = path.with_suffix(path.suffix + ".tmp")
     keys = list(dict.fromkeys(k for r in rows for k in r))
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, keys)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, path)
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f:
+            w = csv.DictWriter(f, keys)
+            w.writeheader()
+            w.writerows(rows)
+    atomic_write(path, write)
 
 
 # ------------------------------------------------------------------------------------ env / MPS
