@@ -293,18 +293,18 @@ def phase_speed(out: Path, device: str, tiny: bool) -> list[dict]:
 def noise_jobs(tiny: bool) -> list[dict]:
     """The noise study's runs, the CPU/GPU agreement block (RegNetX 0-7 x seeds 0-2) first."""
     if tiny:
-        js = noise.jobs(3, 2, 1, test_size=200, train_size={"brief": 256, "reference": 256},
-                        epochs={"brief": 1, "reference": 2})
+        js = noise.jobs(3, 2, 1, test_size=200, train_size={"3ep-10k": 256, "reference": 256},
+                        epochs={"3ep-10k": 1, "reference": 2})
     else:
         js = noise.jobs(24, 3, 2)
     agree = {f"regnetx-{i}" for i in range(8)}
-    first = [j for j in js if j["recipe"] == "brief" and j["model"] in agree]
+    first = [j for j in js if j["recipe"] == "3ep-10k" and j["model"] in agree]
     return first + [j for j in js if j not in first]
 
 
 def phase_factory(out: Path, device: str, tiny: bool, levels, deadline: float,
                   mps: bool) -> list[dict]:
-    jobs = [j for j in noise_jobs(tiny) if j["recipe"] == "brief"]
+    jobs = [j for j in noise_jobs(tiny) if j["recipe"] == "3ep-10k"]
     runs = out / "noise_gpu.csv"
     done = {r["key"] for r in read_rows(runs)}
     todo = [j for j in jobs if j["key"] not in done]

@@ -32,31 +32,72 @@ from _jobs import panel  # noqa: E402
 from _pool import read_rows, run_pool  # noqa: E402
 
 DESIGN_SEED = 7
+#: Held-out images carved from the training split before any training subset (the same 5,000
+#: for every recipe): per-epoch curves and the divergence rule use them, the test split is
+#: scored once at the end.
+VAL_SIZE = 5000
+
+#: The recipes of the study: name -> (preset, epochs, train_size). Compute per model is
+#: epochs x train_size (+ the held-out passes); ``reference`` is the truth the others are
+#: scored against (seed-averaged).
+RECIPES = {
+    "3ep-10k": ("brief", 3, 10000),
+    "reference": ("reference", 12, 12000),
+    "6ep-10k": ("brief", 6, 10000),
+    "3ep-20k": ("brief", 3, 20000),
+}
+
+#: The order runs are made in, tier by tier over the whole panel (model by model, the spaces
+#: interleaved), so a study stopped early has a balanced, usable prefix: recipe -> seeds.
+TIERS = (
+    (("reference", (0,)), ("3ep-10k", (0, 1, 2))),
+    (("reference", (1,)),),
+    (("6ep-10k", (0,)), ("3ep-20k", (0,))),
+    (("6ep-10k", (1,)), ("3ep-20k", (1,))),
+)
 
 
 def jobs(per_space: int = 24, seeds: int = 3, ref_seeds: int = 2, *, spaces=None,
          design_seed: int = DESIGN_SEED, test_size: int | None = None,
-         train_size: dict | None = None, epochs: dict | None = None) -> list[dict]:
-    """The runs of the noise study, seed by seed over the panel; default recipe first.
+         train_size: dict | None = None, epochs: dict | None = None,
+         val_size: int = VAL_SIZE, candidates: bool = True) -> list[dict]:
+    """The runs of the noise study in :data:`TIERS` order.
 
-    ``train_size``/``epochs`` (recipe -> value) shrink the recipes for a smoke run.
+    ``seeds``/``ref_seeds`` cap the seeds of ``3ep-10k``/``reference``; ``candidates=False``
+    leaves out the longer candidate recipes. ``train_size``/``epochs`` (recipe -> value) shrink
+    the recipes for a smoke run.
+
+    Example:
+        >>> [j["key"] for j in jobs(1, 1, 1, spaces=["regnetx"], candidates=False)]
+        ['reference/regnetx-0/seed0', '3ep-10k/regnetx-0/seed0']
     """
     from regnet_space.training.recipe import PRESETS
 
     kw = {} if spaces is None else {"spaces": spaces}
     models = panel(per_space, design_seed, **kw)
+    by_index: dict[int, list] = {}
+    for space, model, cfg in models:
+        by_index.setdefault(int(model.rsplit("-", 1)[1]), []).append((space, model, cfg))
+    caps = {"3ep-10k": seeds, "reference": ref_seeds}
     out = []
-    for recipe, n in (("brief", seeds), ("reference", ref_seeds)):
-        settings = dict(PRESETS[recipe]["settings"], preset=recipe)
-        if epochs and recipe in epochs:
-            settings["epochs"] = epochs[recipe]
-        size = (train_size or {}).get(recipe, PRESETS[recipe]["data"]["train_size"])
-        data = dict(name="fashion-mnist", train_size=size, test_size=test_size, seed=0)
-        for seed in range(n):
-            for space, model, cfg in models:
-                out.append(dict(key=f"{recipe}/{model}/seed{seed}", space=space, model=model,
-                                recipe=recipe, config=cfg, data=data,
-                                settings={**settings, "seed": seed}))
+    for tier in TIERS:
+        if not candidates and any(r not in caps for r, _ in tier):
+            continue
+        for i in sorted(by_index):
+            for space, model, cfg in by_index[i]:
+                for recipe, tier_seeds in tier:
+                    preset, ep, size = RECIPES[recipe]
+                    settings = dict(PRESETS[preset]["settings"], preset=preset,
+                                    epochs=(epochs or {}).get(recipe, ep))
+                    size = (train_size or {}).get(recipe, size)
+                    data = dict(name="fashion-mnist", train_size=size, val_size=val_size,
+                                test_size=test_size, seed=0)
+                    for seed in tier_seeds:
+                        if seed >= caps.get(recipe, 99):
+                            continue
+                        out.append(dict(key=f"{recipe}/{model}/seed{seed}", space=space,
+                                        model=model, recipe=recipe, config=cfg, data=data,
+                                        settings={**settings, "seed": seed}))
     return out
 
 
@@ -90,19 +131,35 @@ def components(errors: dict[str, list[float]]) -> dict:
             if between + seed_var > 0 else math.nan}
 
 
-def summary(rows: list[dict]) -> list[dict]:
-    """Per (space, recipe, device): the noise components of the ok runs."""
+def value(r: dict, column: str = "test_error") -> float:
+    """A run's error in ``column`` (``test_error``: the 10,000 test images, scored once;
+    ``val_error``/``error``: what a search ranks by), the ranking error when it is empty."""
+    return float(r.get(column) or r["error"])
+
+
+def summary(rows: list[dict], column: str = "test_error") -> list[dict]:
+    """Per (space, recipe, device): the noise components of the ok runs' ``column``."""
     by: dict[tuple, dict[str, list[float]]] = {}
     for r in rows:
         if r["status"] != "ok":
             continue
         key = (r["space"], r["recipe"], r["device"].split(":")[0])
-        by.setdefault(key, {}).setdefault(r["model"], []).append(float(r["error"]))
+        by.setdefault(key, {}).setdefault(r["model"], []).append(value(r, column))
     return [{"space": s, "recipe": rc, "device": d, **components(errs)}
             for (s, rc, d), errs in sorted(by.items())]
 
 
-def with_ci(rows: list[dict]) -> list[dict]:
+def _errors(rows: list[dict], s: dict, column: str = "test_error") -> dict[str, list[float]]:
+    """model -> errors of the ok runs of summary row ``s``'s space, recipe and device."""
+    errs: dict[str, list[float]] = {}
+    for r in rows:
+        if (r["status"] == "ok" and r["space"] == s["space"] and r["recipe"] == s["recipe"]
+                and r["device"].split(":")[0] == s["device"]):
+            errs.setdefault(r["model"], []).append(value(r, column))
+    return errs
+
+
+def with_ci(rows: list[dict], column: str = "test_error") -> list[dict]:
     """:func:`summary` with 95% intervals: the seed sd's from the chi-square distribution of the
     pooled within-model variance; R's from the F distribution of the one-way ANOVA (Shrout and
     Fleiss's ICC(1) interval; exact for equal seeds per model, k = mean seeds otherwise), and the
@@ -110,13 +167,8 @@ def with_ci(rows: list[dict]) -> list[dict]:
     from scipy.stats import chi2, f as fdist
 
     out = []
-    for s in summary(rows):
-        errs: dict[str, list[float]] = {}
-        for r in rows:
-            if (r["status"] == "ok" and r["space"] == s["space"] and r["recipe"] == s["recipe"]
-                    and r["device"].split(":")[0] == s["device"]):
-                errs.setdefault(r["model"], []).append(float(r["error"]))
-        groups = list(errs.values())
+    for s in summary(rows, column):
+        groups = list(_errors(rows, s, column).values())
         n = len(groups)
         dof = sum(len(v) - 1 for v in groups)
         nan2 = [math.nan, math.nan]
@@ -147,15 +199,32 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--ref-seeds", type=int, default=2)
     ap.add_argument("--minutes", type=float, help="start no run after this many minutes")
+    ap.add_argument("--no-run", action="store_true", help="only print the table of --out")
+    ap.add_argument("--measured", metavar="RECIPE", help="print the analysis.noise.MEASURED "
+                    "entries (pooled test-error seed sd of RECIPE per space) and stop")
+    ap.add_argument("--rows", type=int, help="use only the first ROWS runs of --out (the study "
+                    "appends; a published figure names the rows it was made from)")
+    ap.add_argument("--column", default="test_error", choices=("test_error", "val_error"),
+                    help="the error the table is about (default: test_error)")
     args = ap.parse_args()
     deadline = time.time() + 60 * args.minutes if args.minutes else None
-    run_pool(jobs(args.per_space, args.seeds, args.ref_seeds, spaces=args.spaces.split(",")),
-             Path(args.out),
-             workers=args.workers, device=args.device, deadline=deadline)
+    rows = read_rows(Path(args.out))[:args.rows]
+    if args.measured:
+        for c in summary(rows):
+            if c["recipe"] == args.measured and c["runs"] > c["models"]:
+                multi = [v for v in _errors(rows, c).values() if len(v) > 1]
+                print(f'    ("val", "{c["space"]}"): ({c["seed_sd"]:.4f}, {len(multi)}, '
+                      f'{sum(map(len, multi))}),')
+        return
+    if not args.no_run:
+        run_pool(jobs(args.per_space, args.seeds, args.ref_seeds,
+                      spaces=args.spaces.split(",")), Path(args.out),
+                 workers=args.workers, device=args.device, deadline=deadline)
+    print(f"{args.column}:")
     print("| space | recipe | device | models x runs | seed sd [95% CI] | between-model sd "
           "[95% CI] | R of one run [95% CI] |")
     print("|---|---|---|---|---|---|---|")
-    for s in with_ci(read_rows(Path(args.out))):
+    for s in with_ci(read_rows(Path(args.out))[:args.rows], args.column):
         f = "{:.4f} [{:.4f}, {:.4f}]".format
         print(f"| {s['space']} | {s['recipe']} | {s['device']} | {s['models']} x "
               f"{s['runs'] / max(s['models'], 1):.0f} | {f(s['seed_sd'], *s['seed_sd_ci'])} | "

@@ -19,7 +19,7 @@ from .spaces import DesignSpace, Param, Sample, get_space, space_names
 from .spaces.encoding import get_encoding
 from .zoo import get_config, model_names
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "Budget", "Complexity", "ConfigError", "DesignSpace", "NetConfig", "Param",

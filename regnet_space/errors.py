@@ -75,7 +75,8 @@ def require(module: str, *, pip: str | None = None, purpose: str = "") -> Module
 EXTRAS = {"torch": "torch", "torchvision": "torch", "timm": "torch", "optuna": "optuna",
           "cmaes": "optuna", "scipy": "optuna", "nni": "nni", "yaml": "nni",
           "pytorch_lightning": "nni", "pyarrow": "all", "optuna_dashboard": "all",
-          "psycopg2": "all", "grpc": "grpc", "submitit": "slurm", "ray": "ray"}
+          "psycopg2": "all", "grpc": "grpc", "submitit": "slurm", "ray": "ray",
+          "optunahub": "bench"}
 
 
 def missing_extra(exc: BaseException, what: str) -> MissingDependencyError | None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the embedded defaults: sample RegNetX and AnyNetX_A at 2-5 MFLOPs (28x28), train
-# every model briefly on Fashion-MNIST (the brief recipe: 3 epochs on 10,000 images, tested on
-# the 10,000 test images) into the SQLite study file ./regnet-space.db, export both populations
+# every model briefly on Fashion-MNIST (the brief recipe: 3 epochs on 10,000 images, ranked on
+# 5,000 validation images, tested on the 10,000 test images) into the SQLite study file
+# ./regnet-space.db, export both populations (and their learning curves)
 # and write the comparison report. The two sweeps run side by side with one thread each (the
 # fastest layout on a 2-core machine, see BENCHMARKS.md). Re-running resumes the studies: finished trials are kept.
 set -euo pipefail

@@ -286,8 +286,10 @@ def test_cmaes_runs(pycls_pop):
 
 def test_unknown_algorithm_lists_the_allowed_ones(pycls_pop):
     oracle = TabularOracle.from_table(pycls_pop)
-    with pytest.raises(ValueError, match="unknown search algorithm 'hyperband'; choose one of "
-                                         "design, random, tpe, cmaes, gp, nsga2, qmc"):
+    with pytest.raises(ValueError, match="unknown search algorithm 'annealing'; choose one of "
+                                         "design, random, tpe, cmaes, gp, nsga2, qmc, re, ls"):
+        run_benchmark(oracle, "random,annealing", seeds=1, budget=4)
+    with pytest.raises(ValueError, match="hyperband prunes on per-epoch curves"):
         run_benchmark(oracle, "random,hyperband", seeds=1, budget=4)
     with pytest.raises(ValueError, match="budget"):
         run_benchmark(oracle, "random", seeds=1, budget=1)

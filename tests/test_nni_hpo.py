@@ -137,7 +137,9 @@ def check_experiment(exp: Experiment, out: Path, space, high: int, n: int = 4,
         assert isinstance(rec.final["default"], float)
         if row["feasible"]:
             assert row["status"] == "ok" and row["flops"] <= high and 0 <= row["error"] <= 1
-            assert rec.final["default"] == row["error"] and rec.final["epochs"] == 1
+            # the tuner saw the validation error; the table reports the test error, scored once
+            assert rec.final["default"] == row["val_error"] == rec.final["error"]
+            assert row["error"] == rec.final["test_error"] and rec.final["epochs"] == 1
             assert [type(v) for v in rec.intermediate] == [float]  # one per epoch
             assert row["train_time_s"] > 0
         else:

@@ -35,6 +35,7 @@ from .efficiency import efficiency_curve
 from . import confidence as ci
 from . import stats as an
 from . import plots
+from .noise import inside, noise_floor, tied_with_best
 from .tables import result_tables
 from ..errors import ConfigError
 from ..files import atomic_write, check_target
@@ -147,6 +148,15 @@ class _Report:
     staircase_k: int
     regimes: int
     sources: Sequence[str] | None
+    seed_sd: float | None = None
+
+    def floor_text(self, label: str) -> str:
+        return noise_floor(self.pops[label], self.seed_sd).describe()
+
+    def tied(self, label: str) -> int:
+        """Models one run per model cannot tell from the population's best."""
+        df = self.pops[label]
+        return tied_with_best(an.ok_rows(df)["error"], noise_floor(df, self.seed_sd).sd)
 
     @property
     def labels(self) -> list[str]:
@@ -178,7 +188,7 @@ class _Report:
 # ------------------------------------------------------------------------------ sections
 def _summary(page: Page, r: _Report) -> None:
     page.h2("Summary")
-    summ = an.summary_table(r.pops)
+    summ = an.summary_table(r.pops, r.seed_sd)
     excluded = int(summ["n_excluded"].sum())
     page.note(f"Only rows with status 'ok' are analysed; {excluded} row(s) were excluded "
               f"(infeasible, failed or pruned are counted separately below). Errors are "
@@ -188,7 +198,13 @@ def _summary(page: Page, r: _Report) -> None:
     cols = ["population", "space", "n_total", "n_ok", "n_infeasible", "n_failed", "n_pruned",
             "error_min", "error_median", "error_mean", "flops_min", "flops_max"]
     page.table(summ[[c for c in cols if c in summ.columns]])
-    page.table(summ[["population", "best_error", "best_params", "best_config"]])
+    page.table(summ[["population", "best_error", "noise_sd", "tied_with_best", "best_params",
+                     "best_config"]])
+    page.note("How sure the single-model figures are: "
+              + "; ".join(f"{lab}: {r.floor_text(lab)}" for lab in r.labels)
+              + ". tied_with_best counts the models within 1.96 x sqrt(2) x noise_sd of the best "
+              "error, which one run per model cannot tell from the best model; the best model "
+              "named here is one of them, not a finding by itself.")
 
 
 def _edf(page: Page, r: _Report) -> None:
@@ -229,15 +245,18 @@ def _efficiency(page: Page, r: _Report) -> None:
                 "bootstrap (floor(N/k) groups of k), which has one or two groups at large k. "
                 "Single-seed errors: the best of k also picks the luckiest seed, so these curves "
                 "are optimistic by up to the seed noise" + r.norm_text)
-    eff_rows, top_rows = [], []
+    eff_rows, top_rows, floors = [], [], {}
     for label, df in r.pops.items():
         e = an.ok_rows(df)["error"].to_numpy(float)
         w = r.weights[label]
         curve = efficiency_curve(e, weights=w, seed=r.seed)
         paper = an.efficiency_table(e, seed=r.seed, weights=w)
+        # is best-of-k's gain over one random model larger than two single runs' noise?
+        floors[label] = noise_floor(df, r.seed_sd).sd
+        gain = float(curve["exact"].iloc[0]) - curve["exact"].to_numpy(float)
         eff_rows.append(curve[["k", "exact", "low", "high"]].assign(
             paper_bootstrap=paper["mean"].to_numpy(), paper_groups=paper["groups"].to_numpy(),
-            population=label))
+            gain_inside_noise=[inside(g, floors[label]) for g in gain], population=label))
         row = {"population": label, "n_ok": e.size}
         for q in (0.01, 0.05, 0.10):
             for p in (0.9, 0.95):
@@ -245,6 +264,9 @@ def _efficiency(page: Page, r: _Report) -> None:
         top_rows.append(row)
     eff = pd.concat(eff_rows, ignore_index=True)
     page.table(eff[["population"] + [c for c in eff.columns if c != "population"]])
+    page.note("gain_inside_noise: the expected gain of best-of-k over one random model is within "
+              "1.96 x sqrt(2) x the seed-noise sd (" + ", ".join(f"{k} {v:.4f}" for k, v in
+                                                         floors.items()) + ").")
     page.note("Random samples needed to draw at least one model of the population's top q% with "
               "probability p (smallest k with 1 - (1 - q')^k >= p; q' includes models tied with "
               "the threshold error):")
@@ -272,7 +294,10 @@ def _best_regions(page: Page, r: _Report) -> None:
     page.h2("Best region (empirical bootstrap)")
     page.note(f"{r.repeats} resamples of {r.frac:.0%} of the models with replacement; the "
               f"parameter value of each resample's best model; 2.5/50/97.5 percentiles "
-              f"(seed {r.seed}).")
+              f"(seed {r.seed}). Each resample's best model is picked on single-run errors, "
+              "so a region is as sure as the seed noise lets the best models be told apart: "
+              + "; ".join(f"{lab}: {r.floor_text(lab)}, {r.tied(lab)} models tied with the best"
+                          for lab in r.labels) + ".")
     _shared_regions(page, r)
     for label, df in r.pops.items():
         cols = list(dict.fromkeys(an.param_columns(df) + ["flops"]))
@@ -317,6 +342,10 @@ def _trend_columns(df: pd.DataFrame, r: _Report) -> list[str] | None:
 
 def _trends(page: Page, r: _Report) -> None:
     page.h2("Trends across flops regimes")
+    page.note("Each point is a best-region median (the bootstrap above, per regime), so it "
+              "carries the seed noise of the best models: "
+              + "; ".join(f"{lab}: {r.floor_text(lab)}" for lab in r.labels)
+              + ". A trend whose CIs overlap across regimes is not a finding.")
     drawn = 0
     for label, df in r.pops.items():
         cols = _trend_columns(df, r)
@@ -341,7 +370,7 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
                  bins: int = 10, seed: int = 0, repeats: int = 10_000, frac: float = 0.25,
                  efit_max: int | None = 500, staircase_k: int = 4, regimes: int = 3,
                  title: str = "regnet-space population comparison",
-                 sources: Sequence[str] | None = None) -> Path:
+                 sources: Sequence[str] | None = None, seed_sd: float | None = None) -> Path:
     """Write ``out/index.html``, the PNG figures and ``out/tables.md`` (the README's result
     tables, :func:`~regnet_space.analysis.tables.result_tables`); returns the index path.
 
@@ -352,6 +381,9 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
     bootstrap best regions (parameters shared by all populations, flops and total depth, then
     each population's own parameters), e_fit against error, the best models' width staircases,
     and the trend of the best region across flops regimes where a population spans several.
+    Every single-model figure comes with the seed-noise floor of its population
+    (:func:`~regnet_space.analysis.noise.noise_floor`; ``seed_sd`` overrides the measured one
+    for tables trained with one seed per model).
     """
     pops = plots.as_populations(pops)
     if not pops:
@@ -364,7 +396,8 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
     if out.exists() and not out.is_dir():
         raise ConfigError(f"report folder {out} exists and is not a folder; name a folder")
     out.mkdir(parents=True, exist_ok=True)
-    r = _Report(pops, normalize, bins, seed, repeats, frac, efit_max, staircase_k, regimes, sources)
+    r = _Report(pops, normalize, bins, seed, repeats, frac, efit_max, staircase_k, regimes, sources,
+                seed_sd)
     page = Page(out)
     for section in SECTIONS:
         section(page, r)
@@ -374,7 +407,7 @@ def build_report(pops: Mapping[str, pd.DataFrame], out: str | Path, *, normalize
               first=True)
     # the README's tables, from the same populations, seed and resamples (analysis/tables.py)
     tables = result_tables(r.pops, r.weights if normalize != "none" else None,
-                           normalize=normalize, seed=seed, repeats=EDF_REPEATS)
+                           normalize=normalize, seed=seed, repeats=EDF_REPEATS, seed_sd=seed_sd)
     atomic_write(check_target(out / "tables.md", force=True, root=out), tables)
     index = out / "index.html"
     atomic_write(check_target(index, force=True, root=out), page.html(title))

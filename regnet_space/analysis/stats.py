@@ -538,9 +538,11 @@ def _config_text(row: pd.Series) -> str:
     return net
 
 
-def summarize(df: pd.DataFrame, label: str = "population") -> dict:
+def summarize(df: pd.DataFrame, label: str = "population", seed_sd: float | None = None) -> dict:
     """Per-population summary: counts by status (non-ok rows are excluded from every statistic),
-    min/median/mean error, flops range, and the best model (parameters and network)."""
+    min/median/mean error, flops range, the best model, its noise (:mod:`.noise`)."""
+    from .noise import noise_floor, tied_with_best
+
     counts = status_counts(df)
     ok = ok_rows(df)
     e = ok["error"].to_numpy(float)
@@ -554,16 +556,17 @@ def summarize(df: pd.DataFrame, label: str = "population") -> dict:
         out.update(
             error_min=float(e.min()), error_median=float(np.median(e)), error_mean=float(e.mean()),
             flops_min=float(ok["flops"].min()), flops_max=float(ok["flops"].max()),
-            best_error=float(best["error"]),
+            best_error=float(best["error"]), noise_sd=noise_floor(df, seed_sd).sd,
+            tied_with_best=tied_with_best(e, noise_floor(df, seed_sd).sd),
             best_params=", ".join(f"{k}={v:g}" if isinstance(v, (int, float, np.number)) else f"{k}={v}"
                                   for k, v in params.items()),
             best_config=_config_text(best))
     return out
 
 
-def summary_table(pops: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def summary_table(pops: Mapping[str, pd.DataFrame], seed_sd: float | None = None) -> pd.DataFrame:
     """:func:`summarize` for each population, one row each."""
-    return pd.DataFrame([summarize(df, label) for label, df in pops.items()])
+    return pd.DataFrame([summarize(df, label, seed_sd) for label, df in pops.items()])
 
 
 def shared_params(pops: Mapping[str, pd.DataFrame]) -> list[str]:

@@ -23,6 +23,10 @@ column        type        meaning
                           :class:`~regnet_space.spaces.Param` (``d, w0, wa, wm, b, g`` for RegNet;
                           ``d1, w1, b1, g1, ..., d4, w4, b4, g4`` for AnyNetX_A, ``b``/``g`` when
                           shared). Populations of different spaces have different columns.
+``val_error`` float       (optional) the validation error the search ranked by, when the recipe has
+                          a validation split (then ``error`` is the test error, scored once)
+``error_sd``  float       (optional) sample sd of ``error`` over ``seeds`` training seeds (K > 1;
+                          ``error`` is then their mean); ``val_error_sd`` likewise
 (optional)    any         metadata, e.g. ``trial``, ``seed``, ``epochs``, ``dataset``, ``time_s``,
                           ``sampler``, and the provenance columns (``package_version``, ``git_commit``,
                           ``torch_version``, ``recipe``, ``cpu_capability``, ``device_name``);
@@ -72,7 +76,10 @@ META_COLUMNS: tuple[str, ...] = (
     "batch_size", "resolution", "datetime", "e_fit", "message", "gpu", "device", "feasible",
     "value", "parameter_id", "trial_job_id", "job_id", "consistent", "experiment",
     # provenance (regnet_space.training.provenance.FIELDS)
-    "package_version", "git_commit", "torch_version", "recipe", "cpu_capability", "device_name",
+    "package_version", "git_commit", "torch_version", "recipe", "cpu_capability", "onednn_isa",
+    "device_name",
+    # the validation error a search ranked by, and several seeds' spread (``--seeds K``)
+    "val_error", "test_error", "error_sd", "val_error_sd", "seeds", "train_seed",
 )
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import confidence as ci
+from .noise import noise_floor, tied_with_best
 from .stats import expected_min, ok_rows
 
 #: Resamples of every CI here: the report's EDF_REPEATS.
@@ -49,11 +50,13 @@ def best_of_k(errors: Sequence[float], k: int, *, repeats: int = REPEATS, seed: 
 
 
 def population_table(pops: Mapping[str, pd.DataFrame], *, ks: Sequence[int] = (4, 16),
-                     repeats: int = REPEATS, seed: int = 0) -> str:
+                     repeats: int = REPEATS, seed: int = 0, seed_sd: float | None = None) -> str:
     """One Markdown row per population: trials, ok, error > 0.8 (near chance on 10 classes),
-    min / median / mean error, and best of k [95% CI] for each k."""
+    min / median / mean error, best of k [95% CI] for each k, the seed-noise sd of one table
+    error (:func:`~regnet_space.analysis.noise.noise_floor`) and how many models lie within the
+    noise of the best (:func:`~regnet_space.analysis.noise.tied_with_best`)."""
     head = ["space", "trials", "ok", "error > 0.8", "min error", "median", "mean",
-            *[f"best of {k} [95% CI]" for k in ks]]
+            *[f"best of {k} [95% CI]" for k in ks], "seed noise sd", "tied with best"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, df in pops.items():
         e = ok_rows(df)["error"].to_numpy(float)
@@ -62,6 +65,8 @@ def population_table(pops: Mapping[str, pd.DataFrame], *, ks: Sequence[int] = (4
         for k in ks:
             p, lo, hi = best_of_k(e, k, repeats=repeats, seed=seed)
             cells.append(f"{p:.4f} [{lo:.4f}, {hi:.4f}]")
+        floor = noise_floor(df, seed_sd)
+        cells += [f"{floor.sd:.4f}", str(tied_with_best(e, floor.sd))]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -97,12 +102,20 @@ def dominance_table(pops: Mapping[str, pd.DataFrame],
 
 def result_tables(pops: Mapping[str, pd.DataFrame],
                   weights: Mapping[str, np.ndarray | None] | None = None, *,
-                  normalize: str = "flops", seed: int = 0, repeats: int = REPEATS) -> str:
+                  normalize: str = "flops", seed: int = 0, repeats: int = REPEATS,
+                  seed_sd: float | None = None) -> str:
     """The Markdown of ``tables.md``: the population table, then the dominance table of the
     plain EDFs and, with ``weights``, of the ``normalize``-normalized ones."""
+    floors = "; ".join(f"{k}: {noise_floor(df, seed_sd).describe()}" for k, df in pops.items())
     parts = [f"<!-- written by regnet-space compare (seed {seed}, {repeats} resamples per CI); "
              "the README copies these tables -->",
-             "### Populations", "", population_table(pops, repeats=repeats, seed=seed)]
+             "### Populations", "", population_table(pops, repeats=repeats, seed=seed,
+                                                     seed_sd=seed_sd), "",
+             "Min error and best of k are single-model figures: each carries the seed noise "
+             "(\"seed noise sd\"), and a best of k also picks the luckiest seed, so it is "
+             "optimistic by up to that much. \"Tied with best\": models whose error lies within "
+             "1.96 x sqrt(2) x sd of the minimum, which one run per model cannot tell from the "
+             f"best. Noise: {floors}."]
     if len(pops) > 1:
         parts += ["", "### Dominance of the error EDFs", "",
                   dominance_table(pops, repeats=repeats, seed=seed)]

@@ -2,7 +2,8 @@
 
 Modules: :mod:`.oracle` (how a proposal is answered from the table), :mod:`.metrics` (regret,
 evaluations to the top, intervals, ranks), :mod:`.runs` (searches, many seeds, the results),
-:mod:`.outputs` (figures and CSV files).
+:mod:`.outputs` (figures and CSV files), :mod:`.plugin` (:func:`problem`: the benchmark as an
+optunahub problem for ``study.optimize``).
 
 Example:
     >>> from regnet_space.spaces import get_space
@@ -18,8 +19,18 @@ from .outputs import plot_curves, write_outputs
 from .runs import (ALGORITHMS, DEFAULT_ALGORITHMS, BenchResult, make_sampler, parse_algorithms,
                    run_benchmark, run_search, sampler_seed)
 
+
+
+def problem(table, space=None, **kwargs):
+    """The benchmark on ``table`` as an ``optunahub.benchmarks.BaseProblem`` (see
+    :func:`regnet_space.bench.plugin.problem`; optunahub is imported only here)."""
+    from .plugin import problem as make
+
+    return make(table, space, **kwargs)
+
+
 __all__ = ["ALGORITHMS", "BenchResult", "DEFAULT_ALGORITHMS", "KINDS", "TabularOracle",
            "evals_to_threshold", "make_sampler", "mean_ci", "mean_ranks", "normalize_values",
-           "normalized_regret", "parse_algorithms", "plot_curves", "run_benchmark", "run_search",
+           "normalized_regret", "parse_algorithms", "plot_curves", "problem", "run_benchmark", "run_search",
            "sampler_seed", "space_from_table", "synthetic_population", "top_threshold",
            "write_outputs"]

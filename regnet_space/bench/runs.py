@@ -29,7 +29,8 @@ from .metrics import evals_to_threshold, mean_ci, mean_ranks, normalized_regret,
 from .oracle import _INF, KINDS, TabularOracle
 
 #: Every algorithm name :func:`run_benchmark` understands (Optuna's searchers of the registry).
-ALGORITHMS: tuple[str, ...] = tuple(searcher_names("optuna"))
+ALGORITHMS: tuple[str, ...] = tuple(n for n in searcher_names("optuna")
+                                    if n not in ("hyperband", "bohb"))  # need curves
 #: The algorithms ``bench-search`` runs by default (``gp`` is opt-in: it is very slow on a CPU).
 DEFAULT_ALGORITHMS: tuple[str, ...] = tuple(searcher_names("optuna", bench_default=True))
 
@@ -53,7 +54,15 @@ def parse_algorithms(algos: str | Sequence[str] | None,
         raise ConfigError(f"no algorithm given; choose from {', '.join(ALGORITHMS)}")
     out = []
     for a in names:
-        out.append(a.lower() if extra and a.lower() in extra else get_searcher(a, "optuna").name)
+        if extra and a.lower() in extra:
+            out.append(a.lower())
+            continue
+        s = get_searcher(a, "optuna")
+        if s.pruner is not None:  # the oracle answers final errors only, no per-epoch curve
+            raise ConfigError(f"{s.name} prunes on per-epoch curves, which this benchmark's "
+                              "oracle does not answer yet; run it with `sweep`, or benchmark "
+                              f"{'random' if s.name == 'hyperband' else 'tpe'} here")
+        out.append(s.name)
     return list(dict.fromkeys(out))
 
 

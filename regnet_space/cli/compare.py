@@ -51,6 +51,10 @@ def add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regimes", type=int, default=3, help="flops regimes of the trend plots "
                    "(default 3)")
     p.add_argument("--title", default=None, help="report title")
+    p.add_argument("--seed-sd", type=float, default=None, metavar="SD",
+                   help="seed-noise sd of one training run, printed next to every single-model "
+                   "figure (default: from the table's error_sd column when it was trained with "
+                   "--seeds K, else the sd measured for the space under the default recipe)")
     p.add_argument("--force", action="store_true", help="overwrite an existing report in --out")
 
 
@@ -73,6 +77,9 @@ def report(paths, args) -> int:
             check_int(value, flag, 0 if flag == "--seed" else 1, high)
         except ConfigError as e:
             raise UsageError(str(e)) from None
+    sd = getattr(args, "seed_sd", None)
+    if sd is not None and not 0 <= sd < 1:
+        raise UsageError(f"--seed-sd must be a fraction in [0, 1), got {sd:g}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder; name a folder (it is created "
@@ -82,7 +89,7 @@ def report(paths, args) -> int:
     pops = load_populations(paths, labels)
     index = build_report(pops, args.out, normalize=args.normalize, bins=args.bins, seed=args.seed,
                          repeats=args.repeats, efit_max=args.efit_max, regimes=args.regimes,
-                         sources=[str(p) for p in paths],
+                         sources=[str(p) for p in paths], seed_sd=sd,
                          **({"title": args.title} if args.title else {}))
     n_ok = {k: int((v["status"] == "ok").sum()) for k, v in pops.items()}
     print(f"wrote {index} ({', '.join(f'{k}: {n} ok of {len(pops[k])}' for k, n in n_ok.items())})")

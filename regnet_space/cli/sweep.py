@@ -28,7 +28,8 @@ DATA_KEYS = ("name", "resolution", "in_channels", "num_classes", "train_size", "
 PROBE_DRAWS = 500_000
 
 
-def _pruner(name: str):
+def _pruner(name: str, epochs: int):
+    """The study's pruner; Hyperband's brackets span 1 .. ``epochs`` (the recipe's length)."""
     import optuna
 
     key = (name or "none").lower()
@@ -37,7 +38,7 @@ def _pruner(name: str):
     if key == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
     if key == "hyperband":
-        return optuna.pruners.HyperbandPruner()
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(int(epochs), 1))
     raise UsageError(f"unknown pruner {name!r}; choose none, median or hyperband")
 
 
@@ -178,14 +179,15 @@ def run(args: argparse.Namespace) -> int:
                          encoding=encoding.name)
     meta["settings_full"] = settings.to_dict()
     name = args.study or so.default_study_name(space, budget)
-    study = so.open_study(storage, name, meta, sampler, pruner=_pruner(args.pruner),
+    pruner = args.pruner or searcher.pruner or "none"  # hyperband and bohb bring their own
+    study = so.open_study(storage, name, meta, sampler, pruner=_pruner(pruner, settings.epochs),
                           patience=patience)
     if args.launcher != "local":  # the study exists: the cluster's workers cannot race on it
         return launch(args, name, so.normalize_storage(args.storage))
     n_workers = workers_per_device(args.workers_per_device, settings.device)
     if n_workers > 1 or len(_devices(settings.device)) > 1:  # the study exists: no create race
         return _spawn_workers(args, name, study, settings.device, n_workers)
-    fn = so.objective(space, data, settings, budget=budget, prune=args.pruner != "none",
+    fn = so.objective(space, data, settings, budget=budget, prune=pruner != "none",
                       encoding=encoding)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     print(f"study {name!r} in {so.redact(so.normalize_storage(args.storage))}: {space.name} at "
@@ -238,8 +240,10 @@ def register(sub) -> None:
                    "total, over all workers and restarts (default 100); infeasible ones count")
     alias(g, "--n", dest="trials", type=int)
     g.add_argument("--sampler", default="design", help="design (the paper's distribution with "
-                   "exact budget rejection; default) or one of Optuna's: "
-                   + ", ".join(n for n in searcher_names("optuna") if n != "design"))
+                   "exact budget rejection; default) or another search algorithm: "
+                   + ", ".join(n for n in searcher_names("optuna") if n != "design")
+                   + " (re: regularized evolution, ls: local search, hyperband: random + "
+                   "Hyperband pruner, bohb: TPE + Hyperband pruner)")
     g.add_argument("--encoding", default=None, choices=("feasible", "raw"),
                    help="what the sampler searches: feasible (the default for every sampler but "
                    "design: each proposal decodes to a network inside the budget and the space's "
@@ -248,8 +252,9 @@ def register(sub) -> None:
                    "the paper's distribution either way)")
     g.add_argument("--sampler-seed", type=int, metavar="N",
                    help="sampler seed, >= 0 (default: --seed, else 0)")
-    g.add_argument("--pruner", default="none", help="none (default), median or hyperband: "
-                   "stop poor trials early (their errors are then not comparable)")
+    g.add_argument("--pruner", default=None, help="none, median or hyperband: stop poor "
+                   "trials early on their per-epoch validation error (their errors are then not "
+                   "comparable); default: hyperband for --sampler hyperband and bohb, else none")
     g.add_argument("--workers-per-device", type=int, metavar="N", help="worker processes of "
                    "this sweep per device, all on the one study (default: 1 on the CPU, "
                    f"{DEFAULT_CUDA_WORKERS} per GPU, not yet measured on a GPU; every visible "

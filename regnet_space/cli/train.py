@@ -68,9 +68,10 @@ def register(sub) -> None:
     p = sub.add_parser(
         "train", help="train one network briefly and report its error",
         description="Train a zoo model or a config JSON briefly on a small data set (default: "
-                    "the brief recipe: 3 epochs on 10,000 Fashion-MNIST images, tested on the 10,000 "
-                    "test images) and print "
-                    "the recipe, its top-1 error, complexity and speed. Exit code 0 when the run "
+                    "the brief recipe: 3 epochs on 10,000 Fashion-MNIST images, ranked on 5,000 "
+                    "validation images, tested once on the 10,000 test images) and print "
+                    "the recipe, its top-1 errors, complexity and speed; --seeds K trains K "
+                    "seeds and prints their mean and sd. Exit code 0 when the run "
                     "is ok, 1 when it diverged, ran out of memory or failed, 2 on bad input.")
     p.add_argument("model", help="zoo model name (RegNetX-200MF, regnety_008, resnet50, ...) or "
                    "a config JSON file (one config, or the output of `regnet-space sample --json`)")

@@ -17,8 +17,21 @@ cmaes      CmaEsSampler        -              no (warns)   needs ``cmaes``
 gp         GPSampler           -              yes          needs torch + scipy; slow on a CPU
 nsga2      NSGAIISampler       -              yes
 qmc        QMCSampler          -              no           scrambled Sobol; needs scipy
+re         RegularizedEvol...  -              no           aging evolution (Real et al. 2019):
+                                                           mutate one coordinate of a tournament
+                                                           winner among the last P trials
+ls         LocalSearchSampler  -              no           one-coordinate neighbours of the
+                                                           walk's best; restarts at a local optimum
+hyperband  RandomSampler +     -              no           random sampling, Optuna's
+           HyperbandPruner                                 HyperbandPruner on the per-epoch curve
+bohb       TPESampler +        -              yes          TPE with the HyperbandPruner (BOHB as
+           HyperbandPruner                                 Optuna composes it)
 evolution  -                   Evolution      no           NNI's evolution tuner
 =========  ==================  =============  ===========  ======================================
+
+``re`` and ``ls`` are :mod:`regnet_space.search.optuna.neighbours`; ``hyperband`` and ``bohb``
+prune on the per-epoch validation error (``sweep`` uses their pruner unless ``--pruner`` says
+otherwise; :func:`make_pruner`).
 
 Example:
     >>> get_searcher("NSGA-II").name, get_searcher("TPE").nni
@@ -52,6 +65,7 @@ class Searcher:
     needs: tuple[str, ...] = ()        # importable modules it needs beyond optuna
     aliases: tuple[str, ...] = ()
     in_bench: bool = True              # in bench-search's default list
+    pruner: str | None = None          # "hyperband": the pruner it is defined with
     #: Optuna keyword arguments when the number of trials ``n`` is known (bench-search).
     budget_kwargs: Any = field(default=None, compare=False)
 
@@ -79,8 +93,38 @@ SEARCHERS: dict[str, Searcher] = {s.name: s for s in (
              budget_kwargs=lambda n: {"population_size": int(min(max(n // 4, 4), 50))}),
     Searcher("qmc", "scrambled Sobol sequence", optuna="QMCSampler", needs=("scipy",),
              aliases=("sobol",)),
+    Searcher("re", "regularized (aging) evolution: one-coordinate mutations of tournament "
+             "winners among the last P trials", optuna="RegularizedEvolutionSampler",
+             aliases=("regularized-evolution", "aging-evolution", "rea"),
+             budget_kwargs=lambda n: {"population_size": int(min(max(n // 4, 4), 100)),
+                                      "sample_size": int(min(max(n // 16, 2), 25))}),
+    Searcher("ls", "local search over one-coordinate neighbours, restarting at a local optimum",
+             optuna="LocalSearchSampler", aliases=("local-search",)),
+    Searcher("hyperband", "random sampling with Optuna's Hyperband pruner on the per-epoch "
+             "curve", optuna="RandomSampler", pruner="hyperband", in_bench=False),
+    Searcher("bohb", "TPE with Optuna's Hyperband pruner (BOHB)", optuna="TPESampler",
+             constraints=True, pruner="hyperband", in_bench=False, budget_kwargs=_startup),
     Searcher("evolution", "NNI's evolution tuner", nni="Evolution", in_bench=False),
 )}
+
+#: Our own Optuna samplers, by the name a Searcher gives (imported when made).
+OWN_SAMPLERS = {"RegularizedEvolutionSampler": "regnet_space.search.optuna.neighbours",
+                "LocalSearchSampler": "regnet_space.search.optuna.neighbours"}
+
+
+def make_pruner(name: str | None, *, min_resource: int = 1, max_resource: Any = "auto"):
+    """The Optuna pruner a searcher is defined with (``NopPruner`` for those without one).
+
+    Example:
+        >>> type(make_pruner("bohb")).__name__, type(make_pruner("tpe")).__name__
+        ('HyperbandPruner', 'NopPruner')
+    """
+    import optuna
+
+    s = get_searcher(name) if name else None
+    if s is None or s.pruner is None:
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=max_resource)
 
 
 def _key(name: str) -> str:
@@ -95,7 +139,7 @@ def get_searcher(name: str, tool: str | None = None) -> Searcher:
         >>> get_searcher("evolution", "optuna")
         Traceback (most recent call last):
         ...
-        regnet_space.errors.ConfigError: evolution is not available with optuna; choose one of design, random, tpe, cmaes, gp, nsga2, qmc
+        regnet_space.errors.ConfigError: evolution is not available with optuna; choose one of design, random, tpe, cmaes, gp, nsga2, qmc, re, ls, hyperband, bohb
     """
     key = _key(name)
     found = next((s for s in SEARCHERS.values()
@@ -117,4 +161,5 @@ def searcher_names(tool: str | None = None, *, bench_default: bool = False) -> l
             and (not bench_default or (s.in_bench and s.optuna is not None))]
 
 
-__all__ = ["INFEASIBLE_ERROR", "SEARCHERS", "Searcher", "get_searcher", "searcher_names"]
+__all__ = ["INFEASIBLE_ERROR", "OWN_SAMPLERS", "SEARCHERS", "Searcher", "get_searcher",
+           "make_pruner", "searcher_names"]

@@ -98,6 +98,12 @@ class EvalResult:
     epoch. ``flops``/``params``/``acts`` are the analytic complexity of ``config`` (the config as
     trained: at the data's resolution, channels and classes). ``images_per_s`` counts training
     images over training time (held-out evaluation excluded; compile time included).
+    ``test_error`` is the test split's error, scored once at the end when the data has a
+    validation split (then ``error`` = ``val_error``: choose by validation, report test).
+    With ``seeds`` > 1 the errors and curves are means over the seeds and ``error_sd`` (and
+    ``test_error_sd``, ``val_error_sd``) their sample standard deviations.
+    ``cpu_capability`` (ATen's kernels) and ``onednn_isa`` (oneDNN's) say which instruction
+    set computed it: results move by about 0.01 between AVX2 and AVX-512 kernels.
     """
 
     status: str
@@ -105,6 +111,15 @@ class EvalResult:
     eval_split: str = "test"
     test_error: float | None = None
     val_error: float | None = None
+    # several training seeds (TrainSettings.seeds > 1, :mod:`~regnet_space.training.seeds`):
+    # the errors above are their means, these the sample sds and each seed's value
+    seeds: int = 1
+    error_sd: float | None = None
+    test_error_sd: float | None = None
+    val_error_sd: float | None = None
+    seed_errors: list = field(default_factory=list)
+    seed_test_errors: list = field(default_factory=list)
+    seed_val_errors: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
     train_error: list = field(default_factory=list)
     eval_error: list = field(default_factory=list)
@@ -132,6 +147,7 @@ class EvalResult:
     torch_version: str | None = None
     recipe: str | None = None
     cpu_capability: str | None = None
+    onednn_isa: str | None = None
     device_name: str | None = None
 
     @property
@@ -151,6 +167,11 @@ class EvalResult:
             'ok      error 0.1250 (test)  1 ep  3.1 MF  0.05 M params  2,500 img/s on cpu  3.2 s'
         """
         err = f"error {self.error:.4f} ({self.eval_split})" if self.error is not None else "error -"
+        if self.seeds > 1 and self.error_sd is not None:
+            err = (f"error {self.error:.4f} +- {self.error_sd:.4f} ({self.eval_split}, mean +- sd "
+                   f"of {self.seeds} seeds)")
+        if self.eval_split == "val" and self.test_error is not None and self.error is not None:
+            err += f"  test {self.test_error:.4f}"
         line = (f"{self.status:<7} {err}  {self.epochs} ep  {self.flops / 1e6:.1f} MF  "
                 f"{self.params / 1e6:.2f} M params  {self.images_per_s:,.0f} img/s on "
                 f"{self.device or '?'}{_threads(self.threads)}  "
@@ -314,6 +335,17 @@ def evaluate(config: NetConfig | Mapping | str, data: Data | str,
     """
     t0 = time.perf_counter()
     s = as_settings(settings, **overrides)
+    if s.seeds > 1:  # K runs, one result (the first seed's epochs go to on_epoch: pruners)
+        from .seeds import combine
+
+        if not isinstance(data, Data):
+            data = load_data(data)
+        runs = [evaluate(config, data, s.replace(seed=s.seed + k, seeds=1), adapt=adapt,
+                         builder=builder, progress=progress, on_epoch=on_epoch if k == 0 else None)
+                for k in range(s.seeds)]
+        out = combine(runs)
+        out.settings = s.to_dict()
+        return out
     cfg = as_config(config)
     if not isinstance(data, Data):
         data = load_data(data)

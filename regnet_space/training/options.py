@@ -6,8 +6,8 @@ so the library (the NNI trial) never imports the CLI. Every recipe flag comes fr
 :class:`DataOptions` field's, so a new knob is one field.
 
 A flag left out means "the preset's value" (``--preset``, default ``brief``): the preset fixes the
-recipe and the data subset it was tuned for (``--train-size``, ``--test-size``; ``all`` = the
-whole split).
+recipe and the data subset it was tuned for (``--train-size``, ``--val-size``, ``--test-size``;
+``all`` = the whole split; ``--val-size 0`` = no validation split).
 
 Example:
     >>> import argparse
@@ -40,7 +40,7 @@ class DataOptions:
 
     Example:
         >>> DataOptions(train_size=1000).resolved("brief")
-        DataOptions(data='fashion-mnist', data_dir=None, train_size=1000, val_size=None, test_size=None, data_seed=0, resolution=None)
+        DataOptions(data='fashion-mnist', data_dir=None, train_size=1000, val_size=5000, test_size=None, data_seed=0, resolution=None)
     """
 
     data: str = _opt("fashion-mnist", "fashion-mnist (default), mnist, cifar10, imagefolder, "
@@ -55,8 +55,11 @@ class DataOptions:
                                 "you name must exist and hold the set")
     train_size: int | None = _opt(None, "class-balanced training subset, or 'all' (default: the "
                                   "preset's)")
-    val_size: int | None = _opt(None, "validation images carved from the training split; when "
-                                "given, candidates are ranked by validation error")
+    val_size: int | None = _opt(None, "validation images carved from the training split "
+                                "(disjoint from the training subset), scored after every "
+                                "epoch: candidates are ranked by validation error and the test "
+                                "split is scored once at the end; 0 = none, rank by test error "
+                                "(default: the preset's)")
     test_size: int | None = _opt(None, "class-balanced test subset, or 'all' (default: the "
                                  "preset's)")
     data_seed: int = _opt(0, "seed of the subsets (default 0)")
@@ -68,7 +71,7 @@ class DataOptions:
         """These options with the preset's subset sizes where none was given."""
         d = preset_data(preset)
         sizes = {k: (d.get(k) if getattr(self, k) is None else getattr(self, k))
-                 for k in ("train_size", "test_size")}
+                 for k in ("train_size", "val_size", "test_size")}
         return DataOptions(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **sizes})
 
     def load(self, *, default_resolution: int | None = None):
@@ -83,7 +86,7 @@ class DataOptions:
             if "/" in name or "\\" in name or canonical_name(name) == "imagefolder":
                 res = default_resolution
         return load_data(self.data, data_dir=self.data_dir, train_size=_size(self.train_size),
-                         val_size=self.val_size, test_size=_size(self.test_size),
+                         val_size=self.val_size or None, test_size=_size(self.test_size),
                          seed=self.data_seed, resolution=res)
 
 

@@ -1,4 +1,4 @@
-"""Where a result came from: package version, git commit, torch, recipe, CPU capability, device.
+"""Where a result came from: package version, git commit, torch, recipe, instruction sets, device.
 
 Every exported row carries these fields (``EvalResult``, the Optuna trial's user attribute
 ``provenance``, the NNI trial's final result, and the population tables made from them), so a
@@ -27,7 +27,11 @@ from typing import Any, Mapping
 
 #: The provenance fields, in the order the tables write them.
 FIELDS = ("package_version", "git_commit", "torch_version", "recipe", "cpu_capability",
-          "device_name")
+          "onednn_isa", "device_name")
+
+#: oneDNN's CPU instruction-set levels, lowest first (the names ``ONEDNN_MAX_CPU_ISA`` takes).
+ONEDNN_ISAS = ("sse41", "avx", "avx2", "avx2_vnni", "avx512_core", "avx512_core_vnni",
+               "avx512_core_bf16", "avx512_core_fp16", "avx512_core_amx")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Provenance:
     torch_version: str | None = None
     recipe: str | None = None
     cpu_capability: str | None = None
+    onednn_isa: str | None = None
     device_name: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
@@ -91,6 +96,54 @@ def torch_version() -> str | None:
     return m.group(1) if m else None
 
 
+def onednn_isa(flags: set[str] | None = None, cap: str | None = None) -> str | None:
+    """The instruction set oneDNN's convolutions run with here: the best level the CPU has
+    (``/proc/cpuinfo`` flags) capped by ``$ONEDNN_MAX_CPU_ISA`` (or ``$DNNL_MAX_CPU_ISA``);
+    None off Linux/x86. oneDNN reads the cap once, when its first kernel is made, so set it
+    before the process trains (``ONEDNN_MAX_CPU_ISA=AVX2 regnet-space train ...``).
+
+    Example:
+        >>> onednn_isa({"avx", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}, "ALL")
+        'avx512_core'
+        >>> onednn_isa({"avx", "avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}, "AVX2")
+        'avx2'
+    """
+    import os
+
+    if flags is None:
+        flags = _cpu_flags()
+    if not flags:
+        return None
+    have = "sse41" if "sse4_1" in flags or "avx" in flags else None
+    for isa, need in (("avx", {"avx"}), ("avx2", {"avx2"}), ("avx2_vnni", {"avx2", "avx_vnni"}),
+                      ("avx512_core", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}),
+                      ("avx512_core_vnni", {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"}),
+                      ("avx512_core_bf16", {"avx512f", "avx512bw", "avx512_bf16"}),
+                      ("avx512_core_fp16", {"avx512f", "avx512bw", "avx512_fp16"}),
+                      ("avx512_core_amx", {"avx512f", "amx_tile", "amx_bf16"})):
+        if need <= flags:
+            have = isa
+    if have is None:
+        return None
+    if cap is None:
+        cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    cap = (cap or "all").strip().lower()
+    if cap in ONEDNN_ISAS and ONEDNN_ISAS.index(cap) < ONEDNN_ISAS.index(have):
+        return cap
+    return have
+
+
+@functools.lru_cache(maxsize=None)
+def _cpu_flags() -> frozenset:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
 @functools.lru_cache(maxsize=None)
 def cpu_model() -> str | None:
     """The CPU's model name (``/proc/cpuinfo``, else :func:`platform.processor`)."""
@@ -124,8 +177,9 @@ def gather(recipe: str | None = None, device: Any = None) -> Provenance:
     return Provenance(package_version=__version__, git_commit=git_commit(),
                       torch_version=torch_version(),
                       recipe=None if recipe is None else str(recipe), cpu_capability=capability,
+                      onednn_isa=None if dev.startswith("cuda") else onednn_isa(),
                       device_name=name)
 
 
-__all__ = ["FIELDS", "Provenance", "cpu_model", "from_mapping", "gather", "git_commit",
-           "torch_version"]
+__all__ = ["FIELDS", "ONEDNN_ISAS", "Provenance", "cpu_model", "from_mapping", "gather",
+           "git_commit", "onednn_isa", "torch_version"]

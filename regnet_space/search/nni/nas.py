@@ -248,12 +248,13 @@ def budget_strategy(strategy, space: DesignModelSpace | DesignSpace, budget: Bud
 
 # ----------------------------------------------------------------------------------- evaluation
 @functools.lru_cache(maxsize=4)
-def _data(name: str, train_size: int | None, test_size: int | None, seed: int,
-          resolution: int | None, data_dir: str | None):
+def _data(name: str, train_size: int | None, val_size: int | None, test_size: int | None,
+          seed: int, resolution: int | None, data_dir: str | None):
     # One data set per process for all the models a sequential NAS engine trains.
     from ...training.data import load_data
 
-    kw: dict[str, Any] = dict(train_size=train_size, test_size=test_size, seed=seed)
+    kw: dict[str, Any] = dict(train_size=train_size, val_size=val_size or None,
+                              test_size=test_size, seed=seed)
     if resolution is not None:
         kw["resolution"] = resolution
     if data_dir is not None:
@@ -263,24 +264,27 @@ def _data(name: str, train_size: int | None, test_size: int | None, seed: int,
 
 def evaluate_model(model: DesignModelSpace, data: str = "fashion-mnist", *,
                    preset: str = "brief", train_size: int | None = None,
-                   test_size: int | None = None, data_seed: int = 0,
+                   val_size: int | None = None, test_size: int | None = None, data_seed: int = 0,
                    resolution: int | None = None, data_dir: str | None = None,
                    **settings: Any) -> float:
     """A ``FunctionalEvaluator`` function: train ``model.config`` briefly, report its accuracy.
 
     The recipe and the data subset are ``preset``'s (default ``brief``, the same defaults as
-    ``regnet-space train``, ``sweep`` and the NNI trial); ``train_size``, ``test_size`` and
+    ``regnet-space train``, ``sweep`` and the NNI trial); ``train_size``, ``val_size``,
+    ``test_size`` and
     :class:`regnet_space.training.TrainSettings` fields in ``settings`` (``epochs``, ``lr``,
     ``seed``, ``threads``...) override them. Reports each epoch's held-out accuracy (1 - top-1
-    error, a fraction) as an intermediate result and ``{"default": accuracy, "error", "status",
-    "flops", "params", "acts", "config"}`` as the final one; a failed training reports accuracy
-    0. Returns the accuracy.
+    error on the validation split, a fraction) as an intermediate result and ``{"default":
+    accuracy, "error", "test_error", "status", "flops", "params", "acts", "config"}`` as the
+    final one (``test_error`` scored once at the end); a failed training reports accuracy 0.
+    Returns the accuracy.
     """
     from ...training.evaluator import evaluate
     from ...training.recipe import as_settings, preset_data
 
     sizes = preset_data(preset)
     d = _data(data, sizes["train_size"] if train_size is None else train_size,
+              sizes["val_size"] if val_size is None else val_size,
               sizes["test_size"] if test_size is None else test_size, data_seed, resolution,
               data_dir)
     cfg = model.config
@@ -289,6 +293,7 @@ def evaluate_model(model: DesignModelSpace, data: str = "fashion-mnist", *,
     ok = res.status == "ok" and res.error is not None
     acc = float(1.0 - res.error) if ok else 0.0
     nni.report_final_result({"default": acc, "error": float(res.error) if ok else None,
+                             "test_error": float(res.test_error) if ok else None,
                              "status": res.status, "flops": int(res.flops),
                              "params": int(res.params), "acts": int(res.acts),
                              "config": cfg.to_dict()})

@@ -24,7 +24,9 @@ The final result dict's keys: ``default``, ``status`` (ok / infeasible / failed)
 (what NNI sent), ``moved`` (coordinates clipped or snapped), ``repaired`` (the proposal was moved
 to a feasible configuration), ``encoding``, ``config`` (NetConfig dict), ``flops``,
 ``params``, ``acts``, ``violations``, ``train_time``, ``images_per_s``, ``epochs``, ``seed``,
-``dataset``, ``eval_split``, ``test_error``, ``eval_status``, ``device``, ``message``,
+``dataset``, ``eval_split``, ``test_error`` (scored once at the end when ``default`` is the
+validation error), ``val_error``, ``seeds``, ``error_sd`` and ``test_error_sd`` (sds over
+``--seeds K`` training seeds), ``eval_status``, ``device``, ``message``,
 ``provenance`` (package version, git commit, torch, recipe, CPU capability, device name: see
 :mod:`regnet_space.training.provenance`) and, for a trained configuration, ``recipe`` (what it was
 trained with, in words).
@@ -110,7 +112,8 @@ def run(argv: list[str] | None = None) -> dict:
         "acts": verdict.acts,
         "violations": violations, "train_time": 0.0, "images_per_s": None, "epochs": 0,
         "seed": seed, "dataset": getattr(args, "data", None),
-        "eval_split": None, "test_error": None, "eval_status": None, "device": None,
+        "eval_split": None, "test_error": None, "val_error": None, "seeds": None,
+        "error_sd": None, "test_error_sd": None, "eval_status": None, "device": None,
         "message": None, "provenance": gather(recipe=getattr(args, "preset", None)).as_dict(),
     }
     if violations:
@@ -143,6 +146,8 @@ def run(argv: list[str] | None = None) -> dict:
         images_per_s=float(res.images_per_s), epochs=int(res.epochs), seed=int(res.seed),
         dataset=str(data.name), eval_split=res.eval_split,
         test_error=None if res.test_error is None else float(res.test_error),
+        val_error=None if res.val_error is None else float(res.val_error),
+        seeds=int(res.seeds), error_sd=res.error_sd, test_error_sd=res.test_error_sd,
         eval_status=res.status, device=res.device,
         provenance=from_mapping(res.to_dict()).as_dict(),
         message=None if ok else f"training {res.status}: {res.reason}")

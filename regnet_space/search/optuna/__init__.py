@@ -55,7 +55,7 @@ Example:
 """
 
 from .encoding import decode_params, distributions, encode_values, suggest, suggest_values
-from .export import export_population
+from .export import export_curves, export_population
 from .objective import apply_budget, objective
 from .sampler import DesignSpaceSampler, PerTrialSeeded, enqueue_design_samples, make_sampler
 from .storage import (META_KEY, default_study_name, normalize_storage, open_storage, open_study,
@@ -65,7 +65,7 @@ from ..registry import INFEASIBLE_ERROR
 
 __all__ = ["DesignSpaceSampler", "INFEASIBLE_ERROR", "META_KEY", "PerTrialSeeded", "TooManyFailures",
            "apply_budget", "decode_params", "default_study_name", "distributions",
-           "encode_values", "enqueue_design_samples", "export_population", "make_sampler",
+           "encode_values", "enqueue_design_samples", "export_curves", "export_population", "make_sampler",
            "normalize_storage", "objective", "open_storage", "open_study", "recover_dead_trials", "redact",
            "run_worker", "study_meta", "study_names", "study_summary", "suggest", "suggest_values",
            "worker_id"]

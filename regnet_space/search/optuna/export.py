@@ -24,13 +24,71 @@ from .encoding import decode_params
 from .storage import META_KEY
 
 # ------------------------------------------------------------------------------ export
+def _errors(value: float, ev: Mapping) -> dict:
+    """The error columns of an ok trial: its value, or the test error scored at the end."""
+    out = {"error": value}
+    if ev.get("eval_split") == "val" and ev.get("test_error") is not None:
+        out = {"error": ev["test_error"], "val_error": value}
+        if ev.get("val_error_sd") is not None:
+            out["val_error_sd"] = ev["val_error_sd"]
+        if ev.get("test_error_sd") is not None:
+            out["error_sd"] = ev["test_error_sd"]
+    elif ev.get("error_sd") is not None:
+        out["error_sd"] = ev["error_sd"]
+    if ev.get("seeds") is not None:
+        out["seeds"] = int(ev["seeds"])
+    return out
+
+
+#: The per-epoch columns of :func:`export_curves`, from the evaluator's result fields.
+CURVE_FIELDS = {"val_error": "eval_error", "val_loss": "eval_loss", "train_loss": "train_loss",
+                "train_error": "train_error", "epoch_time": "epoch_time"}
+
+
+def export_curves(study: optuna.Study):
+    """Per-epoch learning curves, long format: one row per (trial, epoch) of every trial that
+    trained, with ``trial, epoch`` (from 1), ``val_error`` (the held-out split the trial ranked
+    by: validation, or test when the recipe has none; a fraction), ``val_loss``, ``train_loss``,
+    ``train_error``, ``epoch_time`` (seconds of training in that epoch) and ``status``. Written
+    beside a population table as ``<name>.curves.csv`` by ``regnet-space export``; join on
+    ``trial``. Means over seeds when a trial trained several.
+
+    Example:
+        >>> import optuna
+        >>> study = optuna.create_study()
+        >>> t = study.ask(); t.set_user_attr("status", "ok")
+        >>> t.set_user_attr("curve", [0.5, 0.3]); _ = study.tell(t, 0.3)
+        >>> export_curves(study)[["trial", "epoch", "val_error"]].values.tolist()
+        [[0.0, 1.0, 0.5], [0.0, 2.0, 0.3]]
+    """
+    import pandas as pd
+
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        if t.state not in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
+            continue
+        ev = t.user_attrs.get("eval") or {}
+        curves = {k: ev.get(v) or [] for k, v in CURVE_FIELDS.items()}
+        curves["val_error"] = t.user_attrs.get("curve") or curves["val_error"]
+        n = max(map(len, curves.values()))
+        for i in range(n):
+            row = {"trial": t.number, "epoch": i + 1}
+            row.update({k: (c[i] if i < len(c) else None) for k, c in curves.items()})
+            row["status"] = t.user_attrs.get("status")
+            rows.append(row)
+    cols = ["trial", "epoch", *CURVE_FIELDS, "status"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def export_population(study: optuna.Study, space: DesignSpace | None = None):
     """The study as a population table (see :mod:`regnet_space.analysis.table`): one row per trial that
     counts (COMPLETE, PRUNED, and evaluation failures); retried dead-worker trials and surplus
     trials are left out, since their configuration appears in another row or was never evaluated.
 
     Columns: ``space, config, flops, params, acts, error`` (test top-1 error as a fraction, NaN
-    unless ``status == "ok"``), ``status`` (ok / infeasible / pruned / failed), one column per
+    unless ``status == "ok"``; with a validation split the trial's value is the validation error
+    and ``val_error`` holds it), ``status`` (ok / infeasible / pruned / failed), ``val_error``,
+    ``error_sd``/``val_error_sd`` and ``seeds`` (several training seeds: means and sds), one column per
     sampled parameter (effective values), then ``feasible``, ``trial``, ``sampler``, ``study``,
     ``seed``, ``epochs``, ``dataset``, ``time_s``, ``train_time_s``, ``value`` (the Optuna
     objective), ``datetime``, ``worker``, ``message``, and the provenance columns
@@ -76,10 +134,13 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
                 flops, params, acts = cx.flops, cx.params, cx.acts
             except ValueError:
                 pass
-        err = t.value if (status == "ok" and t.value is not None) else float("nan")
+        ev = t.user_attrs.get("eval") or {}
+        ok = status == "ok" and t.value is not None
         row = {"space": meta.get("space", getattr(space, "name", "")), "config": config,
-               "flops": flops, "params": params, "acts": acts, "error": err,
+               "flops": flops, "params": params, "acts": acts, "error": float("nan"),
                "status": status}
+        if ok:
+            row.update(_errors(t.value, ev))
         row.update(values)
         row.update({
             "feasible": t.user_attrs.get("feasible", status != "infeasible"),

@@ -269,7 +269,14 @@ def make_sampler(name: str, space: DesignSpace, budget: Budget | Any = None, *,
     if searcher.optuna == "design":
         return DesignSpaceSampler(space, budget.flops, budget.params, budget.acts, seed=seed,
                                   encoding=encoding)
-    cls = getattr(optuna.samplers, searcher.optuna)
+    from ..registry import OWN_SAMPLERS
+
+    if searcher.optuna in OWN_SAMPLERS:
+        import importlib
+
+        cls = getattr(importlib.import_module(OWN_SAMPLERS[searcher.optuna]), searcher.optuna)
+    else:
+        cls = getattr(optuna.samplers, searcher.optuna)
     kwargs = searcher.optuna_kwargs(n_trials)
     if searcher.name == "qmc":
         kwargs.update(scramble=True, warn_independent_sampling=False,

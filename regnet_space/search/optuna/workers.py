@@ -169,7 +169,11 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 def _requeue_interrupted(study: optuna.Study, me: str, retry: int | None) -> None:
     """Enqueue a retry of this worker's trial that Ctrl-C just stopped (Optuna marks it FAIL,
-    and nobody would retry it), so the study still gets its configuration."""
+    and nobody would retry it), so the study still gets its configuration. When the interrupt
+    landed inside a storage write, Optuna's FAIL may not have been recorded and the trial is
+    still RUNNING: it is failed and retried here (seen once with SQLite under heavy load)."""
+    if _release_own(study, me, retry):
+        return
     mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == me]
     if mine:
         last = max(mine, key=lambda t: t.number)
