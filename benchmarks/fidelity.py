@@ -102,7 +102,7 @@ def fidelity(rows, column: str = "val_error", repeats: int = 2000,
     return out
 
 
-def plot(table: list[dict], path: Path) -> None:
+def plot(table: list[dict], path: Path, runs: int = 0) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,8 +134,8 @@ def plot(table: list[dict], path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("Kendall tau vs seed-averaged reference")
     axes[0][0].legend(fontsize=7, loc="lower right")
-    fig.suptitle("within-space rank fidelity against compute (95% bootstrap CI over models; "
-                 "dotted: goal 0.6, dashed: 3x budget)", fontsize=9)
+    fig.suptitle(f"within-space rank fidelity against compute, from {runs} runs (95% bootstrap "
+                 "CI over models; dotted: goal 0.6, dashed: 3x budget)", fontsize=9)
     fig.tight_layout()
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     plt.close(fig)
@@ -176,7 +176,7 @@ def main() -> None:
                                 for k, v in r.items()})
         atomic_write(args.out, write)
     if args.plot:
-        plot(table, Path(args.plot))
+        plot(table, Path(args.plot), len(rows))
 
 
 if __name__ == "__main__":
