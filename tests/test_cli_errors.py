@@ -23,7 +23,8 @@ from regnet_space.cli import main
 
 IDX = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
        "t10k-labels-idx1-ubyte")
-TINY = ["--data", "synthetic", "--train-size", "20", "--test-size", "10", "--epochs", "1"]
+TINY = ["--data", "synthetic", "--train-size", "20", "--val-size", "10", "--test-size", "10",
+        "--epochs", "1"]
 
 
 def _idx_folder(folder: Path, content: bytes, gz: bool = True) -> None:

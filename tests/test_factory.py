@@ -13,7 +13,7 @@ import pytest
 from regnet_space.cli.sweep import workers_per_device
 
 BASE = ["--space", "regnetx", "--flops", "2M:5M", "--data", "synthetic", "--train-size", "256",
-        "--test-size", "128", "--epochs", "1", "--threads", "1", "--study", "f"]
+        "--val-size", "64", "--test-size", "128", "--epochs", "1", "--threads", "1", "--study", "f"]
 
 
 @pytest.mark.slow

@@ -26,7 +26,7 @@ from regnet_space.spaces import get_space
 from test_storage_pg import PASSWORD, _as_db_owner, _pg_bin, env, pg  # noqa: F401  (fixture)
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
-TINY = ["--data", "synthetic", "--test-size", "32", "--epochs", "1", "--threads", "1",
+TINY = ["--data", "synthetic", "--val-size", "32", "--test-size", "32", "--epochs", "1", "--threads", "1",
         "--space", "anynetx_a", "--flops", "2M:5M", "--sampler", "design", "--sampler-seed", "5",
         "--no-progress"]
 

@@ -111,7 +111,8 @@ def test_sweep_workers_per_device_share_one_study_on_the_gpu(tmp_path):
     db = tmp_path / "s.db"
     cmd = [sys.executable, "-m", "regnet_space", "sweep", "--space", "regnetx", "--flops",
            "2M:5M", "--trials", "6", "--storage", f"sqlite:///{db}", "--study", "g",
-           "--data", "synthetic", "--train-size", "256", "--test-size", "128", "--epochs", "1",
+           "--data", "synthetic", "--train-size", "256", "--val-size", "64", "--test-size", "128",
+           "--epochs", "1",
            "--device", "cuda", "--workers-per-device", "3"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]

@@ -29,7 +29,8 @@ from regnet_space.files import atomic_write, check_target
 
 FUZZ = settings(max_examples=30, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
-TINY = ["--data", "synthetic", "--train-size", "20", "--test-size", "10", "--epochs", "1"]
+TINY = ["--data", "synthetic", "--train-size", "20", "--val-size", "10", "--test-size", "10",
+        "--epochs", "1"]
 SMALL = dict(resolution=28, in_channels=1, num_classes=10)
 
 

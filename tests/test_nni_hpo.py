@@ -32,7 +32,8 @@ from regnet_space.spaces import get_space  # noqa: E402
 from regnet_space.analysis.table import read_population  # noqa: E402
 
 NNICTL = Path(sys.executable).parent / "nnictl"
-TINY = ["--data", "fashion-mnist", "--epochs", "1", "--train-size", "300", "--test-size", "200",
+TINY = ["--data", "fashion-mnist", "--epochs", "1", "--train-size", "300", "--val-size", "100",
+        "--test-size", "200",
         "--batch-size", "64", "--threads", "1"]
 
 

@@ -82,7 +82,8 @@ def _run(strategy_factory, tmp_path, evaluate=None, trials=3, encoding="raw"):
     strategy, flt = budget_strategy(strategy_factory(), space, record=checked)
     if evaluate is None:
         evaluator = FunctionalEvaluator(_train_and_record, data="fashion-mnist", train_size=300,
-                                        test_size=200, epochs=1, batch_size=64, threads=1)
+                                        val_size=100, test_size=200, epochs=1, batch_size=64,
+                                        threads=1)
     else:
         evaluator = FunctionalEvaluator(evaluate)
     config = NasExperimentConfig("sequential", "raw", "local")

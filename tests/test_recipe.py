@@ -27,8 +27,9 @@ def test_every_entry_point_uses_the_brief_defaults(monkeypatch):
     ns = p.parse_args([])
     assert settings_from_options(ns) == brief
     d = data_options(ns)
-    # the brief preset's subset: 10,000 training images, the whole test split
+    # the brief preset's subset: 10,000 training images, 5,000 validation, the whole test split
     assert (d.train_size, d.test_size) == (preset_data("brief")["train_size"], None) == (10000, None)
+    assert d.val_size == preset_data("brief")["val_size"] == 5000
     # the sweep objective and the NAS evaluator hand None / "brief" to the evaluator
     seen = {}
     import regnet_space.training.evaluator as ev

@@ -212,7 +212,8 @@ def test_simultaneous_workers_create_the_schema_and_the_study_once(kind, request
 
 
 # ------------------------------------------------------------------------------ kill
-SWEEP = ["--study", "k", "--data", "synthetic", "--train-size", "256", "--test-size", "32",
+SWEEP = ["--study", "k", "--data", "synthetic", "--train-size", "256", "--val-size", "32",
+         "--test-size", "32",
          "--epochs", "1", "--threads", "1", "--space", "anynetx_a", "--flops", "2M:5M",
          "--sampler", "design", "--sampler-seed", "5", "--no-progress"]
 N_TRIALS, N_WORKERS = 6, 3

@@ -25,7 +25,7 @@ from regnet_space.search.optuna import open_storage  # noqa: E402
 
 FMNIST = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
 TINY = ["--flops", "2M:6M", "--epochs", "1", "--threads", "1", "--no-progress"]
-SYNTH = ["--data", "synthetic", "--train-size", "64", "--test-size", "32"]
+SYNTH = ["--data", "synthetic", "--train-size", "64", "--val-size", "32", "--test-size", "32"]
 
 
 def cmd(*args) -> list[str]:
@@ -67,7 +67,7 @@ def count(url, name):
 def test_sigkilled_sweep_resumes_to_exactly_n_trials(tmp_path):
     url = f"sqlite:///{tmp_path / 'k.db'}"
     args = cmd("--storage", url, "--study", "k", "--n", "6", "--data", "fashion-mnist",
-               "--train-size", "500", "--test-size", "200", *TINY)
+               "--train-size", "500", "--val-size", "200", "--test-size", "200", *TINY)
     proc = subprocess.Popen(args, cwd=tmp_path, env=env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     deadline = time.time() + 300  # generous: CI machines can be slow to start torch
