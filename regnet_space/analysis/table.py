@@ -54,7 +54,7 @@ from __future__ import annotations
 import zlib
 from os import PathLike
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -82,6 +82,31 @@ META_COLUMNS: tuple[str, ...] = (
     "val_error", "test_error", "error_sd", "val_error_sd", "seeds", "train_seed",
 )
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def error_columns(value: Any, fields: Mapping[str, Any]) -> dict:
+    """The error columns of one trained row from its evaluator's fields (an ``EvalResult`` as a
+    dict, or the NNI trial's final result): ``error`` is ``value`` (what the search ranked by),
+    or the test error scored once when the recipe had a validation split (then ``val_error`` =
+    ``value``); with several seeds also ``error_sd``/``val_error_sd`` and ``seeds``.
+
+    Example:
+        >>> error_columns(0.21, {"eval_split": "val", "test_error": 0.2, "seeds": 2,
+        ...                      "test_error_sd": 0.004})
+        {'error': 0.2, 'val_error': 0.21, 'error_sd': 0.004, 'seeds': 2}
+    """
+    out = {"error": value}
+    if fields.get("eval_split") == "val" and fields.get("test_error") is not None:
+        out = {"error": fields["test_error"], "val_error": value}
+        if fields.get("val_error_sd") is not None:
+            out["val_error_sd"] = fields["val_error_sd"]
+        if fields.get("test_error_sd") is not None:
+            out["error_sd"] = fields["test_error_sd"]
+    elif fields.get("error_sd") is not None:
+        out["error_sd"] = fields["error_sd"]
+    if fields.get("seeds") is not None:
+        out["seeds"] = int(fields["seeds"])
+    return out
 
 
 def _suffix(path: Path) -> str:

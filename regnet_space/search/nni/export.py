@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ...analysis.table import error_columns
 from ...budget import Budget
 from ...spaces import DesignSpace, get_space
 from ...training.provenance import from_mapping
@@ -165,15 +166,8 @@ def _row_from_final(final: Mapping, space: DesignSpace) -> dict:
     row = {k: final.get(k) for k in ("status", "feasible", "error", "flops", "params", "acts",
                                       "images_per_s", "epochs", "seed", "dataset")}
     row["train_time_s"] = final.get("train_time")  # the table's name (as the Optuna export)
-    if final.get("eval_split") == "val" and final.get("test_error") is not None:
-        # the tuner saw the validation error; the table reports the test error (scored once)
-        row.update(error=final["test_error"], val_error=final.get("error"))
-        if final.get("test_error_sd") is not None:
-            row["error_sd"] = final["test_error_sd"]
-    elif final.get("error_sd") is not None:
-        row["error_sd"] = final["error_sd"]
-    if final.get("seeds") is not None:
-        row["seeds"] = final["seeds"]
+    # the tuner saw the validation error; the table reports the test error (scored once)
+    row.update(error_columns(final.get("error"), final))
     row.update(from_mapping(final.get("provenance")).as_dict())
     return row
 

@@ -18,28 +18,13 @@ from typing import Mapping
 import optuna
 from optuna.trial import TrialState
 
+from ...analysis.table import error_columns
 from ...spaces import DesignSpace, get_space
 from ...training.provenance import from_mapping
 from .encoding import decode_params
 from .storage import META_KEY
 
 # ------------------------------------------------------------------------------ export
-def _errors(value: float, ev: Mapping) -> dict:
-    """The error columns of an ok trial: its value, or the test error scored at the end."""
-    out = {"error": value}
-    if ev.get("eval_split") == "val" and ev.get("test_error") is not None:
-        out = {"error": ev["test_error"], "val_error": value}
-        if ev.get("val_error_sd") is not None:
-            out["val_error_sd"] = ev["val_error_sd"]
-        if ev.get("test_error_sd") is not None:
-            out["error_sd"] = ev["test_error_sd"]
-    elif ev.get("error_sd") is not None:
-        out["error_sd"] = ev["error_sd"]
-    if ev.get("seeds") is not None:
-        out["seeds"] = int(ev["seeds"])
-    return out
-
-
 #: The per-epoch columns of :func:`export_curves`, from the evaluator's result fields.
 CURVE_FIELDS = {"val_error": "eval_error", "val_loss": "eval_loss", "train_loss": "train_loss",
                 "train_error": "train_error", "epoch_time": "epoch_time"}
@@ -140,7 +125,7 @@ def export_population(study: optuna.Study, space: DesignSpace | None = None):
                "flops": flops, "params": params, "acts": acts, "error": float("nan"),
                "status": status}
         if ok:
-            row.update(_errors(t.value, ev))
+            row.update(error_columns(t.value, ev))
         row.update(values)
         row.update({
             "feasible": t.user_attrs.get("feasible", status != "infeasible"),
