@@ -76,7 +76,7 @@ EXTRAS = {"torch": "torch", "torchvision": "torch", "timm": "torch", "optuna": "
           "cmaes": "optuna", "scipy": "optuna", "nni": "nni", "yaml": "nni",
           "pytorch_lightning": "nni", "pyarrow": "all", "optuna_dashboard": "all",
           "psycopg2": "all", "grpc": "grpc", "submitit": "slurm", "ray": "ray",
-          "optunahub": "bench"}
+          "optunahub": "bench", "syne_tune": "synetune"}
 
 
 def missing_extra(exc: BaseException, what: str) -> MissingDependencyError | None:

@@ -37,7 +37,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # torch/torchvision pinned to the releases this project is tested with; timm needs torchvision
   .venv/bin/pip install -q "torch==2.14.1" "torchvision==0.29.1"
   # cluster: submitit (Slurm), ray, grpcio (the storage proxy); tests/test_slurm.py etc. need them
-  .venv/bin/pip install -q -e ".[all,cluster,test]"
+  .venv/bin/pip install -q -e ".[all,cluster,test,synetune]"
   touch "$stamp"
 fi
 echo "setup: ready (.venv/bin/regnet-space)"

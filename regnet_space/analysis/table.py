@@ -287,6 +287,19 @@ def _space_names(space: str) -> tuple[str, ...] | None:
         return None
 
 
+def curves_path(out: str) -> str:
+    """The learning-curve table beside a population table: ``pop.csv`` -> ``pop.curves.csv``.
+
+    Example:
+        >>> curves_path("runs/pop.csv.gz"), curves_path("pop.parquet")
+        ('runs/pop.curves.csv.gz', 'pop.curves.parquet')
+    """
+    for suffix in (".csv.gz", ".csv", ".parquet"):
+        if out.lower().endswith(suffix):
+            return out[: -len(suffix)] + ".curves" + out[-len(suffix):]
+    return out + ".curves.csv"
+
+
 def param_columns(df: pd.DataFrame) -> list[str]:
     """The sampled-parameter columns of a population table, in the spaces' parameter order.
 

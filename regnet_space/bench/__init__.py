@@ -3,7 +3,10 @@
 Modules: :mod:`.oracle` (how a proposal is answered from the table), :mod:`.metrics` (regret,
 evaluations to the top, intervals, ranks), :mod:`.runs` (searches, many seeds, the results),
 :mod:`.outputs` (figures and CSV files), :mod:`.plugin` (:func:`problem`: the benchmark as an
-optunahub problem for ``study.optimize``).
+optunahub problem for ``study.optimize``), :mod:`.truth` (seed-mean truth, noise, curve and cost
+models), :mod:`.simulate` (asynchronous workers in simulated time, pruners on curves),
+:mod:`.ranks` (average rank, Friedman test, critical-difference diagram), :mod:`.pareto`
+(hypervolume), :mod:`.synetune` (the benchmark as a syne-tune blackbox).
 
 Example:
     >>> from regnet_space.spaces import get_space
@@ -15,7 +18,11 @@ Example:
 
 from .metrics import evals_to_threshold, mean_ci, mean_ranks, normalized_regret, top_threshold
 from .oracle import KINDS, TabularOracle, normalize_values, space_from_table, synthetic_population
-from .outputs import plot_curves, write_outputs
+from .outputs import friedman_table, plot_curves, write_outputs
+from .pareto import hypervolume_2d, hypervolume_trace, pareto_mask
+from .ranks import FriedmanResult, cd_diagram, friedman, ranks_over_time
+from .simulate import Trace, simulate_search
+from .truth import CostModel, CurveModel, NoiseModel
 from .runs import (ALGORITHMS, DEFAULT_ALGORITHMS, BenchResult, make_sampler, parse_algorithms,
                    run_benchmark, run_search, sampler_seed)
 
@@ -29,7 +36,9 @@ def problem(table, space=None, **kwargs):
     return make(table, space, **kwargs)
 
 
-__all__ = ["ALGORITHMS", "BenchResult", "DEFAULT_ALGORITHMS", "KINDS", "TabularOracle",
+__all__ = ["ALGORITHMS", "BenchResult", "CostModel", "CurveModel", "FriedmanResult", "NoiseModel",
+           "Trace", "cd_diagram", "friedman", "friedman_table", "hypervolume_2d",
+           "hypervolume_trace", "pareto_mask", "ranks_over_time", "simulate_search", "DEFAULT_ALGORITHMS", "KINDS", "TabularOracle",
            "evals_to_threshold", "make_sampler", "mean_ci", "mean_ranks", "normalize_values",
            "normalized_regret", "parse_algorithms", "plot_curves", "problem", "run_benchmark", "run_search",
            "sampler_seed", "space_from_table", "synthetic_population", "top_threshold",

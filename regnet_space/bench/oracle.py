@@ -90,6 +90,7 @@ from ..config import NetConfig
 from ..spaces import DesignSpace, get_space
 from .metrics import top_threshold
 from .surrogate import best_surrogate, fidelity_free
+from .truth import NOISE_MODES, CostModel, CurveModel, Draw, NoiseModel, fit_noise, read_curves
 from ..errors import ConfigError
 
 #: How the oracle answered an evaluation (index = code stored in :attr:`BenchResult.kinds`).
@@ -195,7 +196,9 @@ class TabularOracle:
     """
 
     def __init__(self, space: DesignSpace, values: Mapping[str, Any], errors: Sequence[float], *,
-                 flops: Any = None) -> None:
+                 flops: Any = None, curves: Any = None, epoch_seconds: Any = None,
+                 seed_sd: float | None = None, seed_sd_source: str = "",
+                 curve_model: CurveModel | None = None) -> None:
         missing = [n for n in space.names if n not in values]
         if missing:
             raise ConfigError(f"the table has no column(s) {missing} of space {space.name} "
@@ -210,12 +213,22 @@ class TabularOracle:
                              f"parameters of space {space.name}")
         err = err[keep]
         arrays = {n: a[keep] for n, a in arrays.items()}
+        if curves is not None:
+            curves = np.asarray(curves, dtype=float)
+            if curves.ndim != 2 or len(curves) != len(keep):
+                raise ConfigError("curves must be (rows, epochs), one row per error")
+            curves = curves[keep]
+        secs = (np.asarray(epoch_seconds, dtype=float).reshape(-1)[keep]
+                if epoch_seconds is not None else None)
         self.space = space
         self.errors = err
         keys, _ = _arch_keys(space, arrays)
-        row_flops, _, _, ok, _ = space.check_arrays(arrays)
+        row_flops, row_params, row_acts, ok, _ = space.check_arrays(arrays)
         self.row_flops = row_flops = np.asarray(row_flops, dtype=float)
+        self._row_complexity = (None, row_flops, np.asarray(row_params, float),
+                                np.asarray(row_acts, float))
         self._memo: dict[tuple, tuple[float, int]] = {}
+        self._facts: dict[tuple, tuple] = {}
         lo_hi = Budget.parse(flops).flops if flops is not None else (None, None)
         lo, hi = lo_hi if lo_hi is not None else (None, None)
         if flops is None:
@@ -230,17 +243,124 @@ class TabularOracle:
         sums = np.bincount(inverse, weights=err)
         self._z = z[first]
         self._err = sums / np.bincount(inverse)
-        # architectures -> mean error
-        arch: dict[bytes, list[float]] = {}
-        for k, e in zip(keys, err):
-            arch.setdefault(k, []).append(float(e))
-        self._arch = {k: float(np.mean(v)) for k, v in arch.items()}
+        self._vec_rows = [np.flatnonzero(inverse == u) for u in range(len(first))]
+        self._values = arrays
+        # architectures -> mean error (and their rows: the seeds a noisy answer draws from)
+        arch: dict[bytes, list[int]] = {}
+        for i, k in enumerate(keys):
+            arch.setdefault(k, []).append(i)
+        self._arch_rows = {k: np.array(v) for k, v in arch.items()}
+        self._arch = {k: float(np.mean(err[v])) for k, v in arch.items()}
         self.penalty = float(err.max())
+        self._init_truth(keys, err, curves, secs, seed_sd, seed_sd_source, curve_model)
         self.n_structurally_invalid = int((~ok).sum())
         self.surrogate = (best_surrogate(space, arrays, err) if len(err) >= 4
                           else fidelity_free(space, arrays, err))
         self._encodings: dict[str, Any] = {}
+        self.objective = "error"
         self._landscapes: dict[tuple[int, int], np.ndarray] = {}
+
+    def _init_truth(self, keys, err, curves, secs, seed_sd, seed_sd_source, curve_model) -> None:
+        """Seeds, curves, noise and cost (see :mod:`.truth`)."""
+        _, _, row_params, row_acts = self._row_complexity
+        self.curves = curves  # (rows, epochs) or None
+        if curves is not None:
+            # the recorded final error is the answer at the last epoch, exactly
+            self.curves = curves.copy()
+            self.curves[:, -1] = err
+        # per architecture: its seeds (rows) as a (n_arch, max_seeds[, epochs]) NaN-padded array
+        rows = list(self._arch_rows.values())
+        width = max(len(r) for r in rows)
+        grid = np.full((len(rows), width, self.curves.shape[1] if self.curves is not None else 1),
+                       np.nan)
+        for a, r in enumerate(rows):
+            grid[a, :len(r)] = (self.curves[r] if self.curves is not None else err[r][:, None])
+        self.seeds_per_arch = np.array([len(r) for r in rows])
+        if seed_sd is None:  # direct construction without a measurement: answers are exact
+            seed_sd, seed_sd_source = 0.0, "no repeated seeds and no seed sd given: noise-free"
+        self.noise_model = fit_noise(grid, fallback=seed_sd, fallback_source=seed_sd_source)
+        if curve_model is not None:
+            self.curve_model = curve_model
+        elif self.curves is not None:
+            self.curve_model = CurveModel.from_curves(self.curves[:, None, :])
+        else:
+            self.curve_model = CurveModel.flat(1)
+        if len(self.noise_model.sd) != self.curve_model.epochs:
+            # noise measured on final errors only: the same sd at every epoch
+            self.noise_model = NoiseModel(tuple([self.noise_model.final] * self.curve_model.epochs),
+                                          self.noise_model.source, self.noise_model.dof)
+        if self.curves is not None and self.curves.shape[1] != self.curve_model.epochs:
+            raise ConfigError(f"the table's curves have {self.curves.shape[1]} epochs, the curve "
+                              f"model {self.curve_model.epochs}")
+        self.cost_model = CostModel.fit(
+            secs if secs is not None else np.full(len(err), np.nan), self.row_flops, row_acts,
+            "measured seconds per epoch of the table's runs")
+
+    def holdout_fidelity(self, table: Any) -> dict:
+        """The surrogate's rank correlation with the seed means of ``table``'s architectures
+        that this oracle's table does not hold (each with 2+ seeds; see
+        :func:`.surrogate.holdout_fidelity`), plus the table name's count of those left out
+        because the fit saw them."""
+        from .surrogate import holdout_fidelity
+
+        other = TabularOracle.from_table(table, self.space, flops=(None, None), curves=None,
+                                         seed_sd=0.0)
+        keys = list(other._arch_rows)
+        unseen = [k for k in keys if k not in self._arch_rows]
+        groups = [other._arch_rows[k] for k in unseen if len(other._arch_rows[k]) >= 2]
+        if len(groups) < 4:
+            raise ConfigError(f"the holdout table has {len(groups)} unseen architectures with 2+ "
+                              "seeds; need 4 or more")
+        width = max(len(g) for g in groups)
+        y = np.full((len(groups), width), np.nan)
+        first = []
+        for i, g in enumerate(groups):
+            y[i, :len(g)] = other.errors[g]
+            first.append(g[0])
+        values = {n: other._values[n][first] for n in self.space.names}
+        out = holdout_fidelity(self.surrogate, values, y)
+        out["left_out_seen"] = len(keys) - len(unseen)
+        return out
+
+    def use_cost_model(self, model: CostModel) -> None:
+        """Answer epoch costs with ``model`` (e.g. fitted on another table of the same recipe
+        whose timings were measured on a quieter machine)."""
+        self.cost_model = model
+
+    @property
+    def epochs(self) -> int:
+        """Epochs of the recipe (fidelity levels 1..epochs)."""
+        return self.curve_model.epochs
+
+    def draw(self, values: Mapping[str, Any], rng: np.random.Generator,
+             noise: str = "seed") -> Draw:
+        """One query's answer as a learning curve (see :mod:`.truth`): a recorded seed chosen
+        by ``rng`` when the architecture has 2+ seeds in the table, else the truth plus the
+        noise model's draw; ``noise="none"`` answers the truth (seed means) at every epoch."""
+        if noise not in NOISE_MODES:
+            raise ConfigError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
+        truth, kind = self.answer(values)
+        info = self._facts[tuple(float(values[n]) for n in self.space.names)]
+        rows, f, p, a = info
+        E = self.epochs
+        if kind == _INF:
+            return Draw(np.full(E, truth), truth, np.zeros(E), kind, -1, f, p, a)
+        secs = np.full(E, float(self.cost_model.epoch_seconds(f, a)))
+        have = rows is not None and len(rows) >= 2
+        if noise == "none" or not have:
+            if rows is not None and self.curves is not None:
+                curve = self.curves[rows].mean(axis=0)
+            else:
+                curve = self.curve_model.curve(truth)
+            seed = -1
+            if noise == "seed":  # one z per query: the whole curve moves together
+                curve = curve + float(rng.standard_normal()) * np.asarray(self.noise_model.sd)
+        else:
+            seed = int(rng.integers(len(rows)))
+            r = rows[seed]
+            curve = (self.curves[r].copy() if self.curves is not None
+                     else self.curve_model.curve(self.errors[r]))
+        return Draw(np.asarray(curve, dtype=float), truth, secs, kind, seed, f, p, a)
 
     def encoding(self, name: str = "feasible"):
         """The encoding searchers propose in (its budget is the feasible flops range)."""
@@ -254,11 +374,25 @@ class TabularOracle:
     # ---------------------------------------------------------------- construction
     @classmethod
     def from_table(cls, table: Any, space: str | DesignSpace | None = None, *,
-                   flops: Any = None) -> "TabularOracle":
+                   flops: Any = None, curves: Any = "auto", seed_sd: float | None = None,
+                   curve_model: CurveModel | None = None) -> "TabularOracle":
         """From a population table (path or DataFrame; read with ``read_population``).
 
         ``space`` defaults to the table's ``space`` column; only that space's ``ok`` rows are
-        used. Raises ConfigError for a table without usable ``ok`` rows or without the space's
+        used. Rows with the same parameter values are seeds of one architecture. The objective
+        is ``val_error`` where the table has it (the error the search ranked by), else ``error``.
+
+        ``curves``: the per-epoch table ``regnet-space export`` writes beside the table
+        (``trial, epoch, val_error, epoch_time``; a path or DataFrame), found automatically
+        (``"auto"``) as ``NAME.curves.csv`` beside a table path, or ``None`` for none. Without
+        curves, epochs are answered by ``curve_model`` (e.g. fitted on another table of the same
+        recipe) or, lacking it, as a single fidelity.
+
+        ``seed_sd``: the seed sd of one run, used when the table has too few repeated seeds to
+        measure it; default: the published measurement for the space
+        (:func:`regnet_space.analysis.noise.noise_floor`).
+
+        Raises ConfigError for a table without usable ``ok`` rows or without the space's
         parameter columns, and when the table's flops disagree with the space (wrong space or
         input).
         """
@@ -278,8 +412,24 @@ class TabularOracle:
         if missing:
             raise ConfigError(f"the table has no column(s) {missing} of space {sp.name}; "
                              f"pick the table's space with --space")
+        from ..analysis.noise import noise_floor
+
+        floor = noise_floor(ok, seed_sd)
+        col = ("val_error" if "val_error" in ok.columns
+               and pd.to_numeric(ok["val_error"], errors="coerce").notna().all() else "error")
+        errors = pd.to_numeric(ok[col], errors="coerce").to_numpy(float)
+        curve_arr, secs = read_curves(table, ok, curves)
+        if secs is None:
+            for tcol in ("train_time_s", "time_s", "train_time"):
+                if tcol in ok.columns and "epochs" in ok.columns:
+                    secs = (pd.to_numeric(ok[tcol], errors="coerce")
+                            / pd.to_numeric(ok["epochs"], errors="coerce")).to_numpy(float)
+                    break
         oracle = cls(sp, {n: pd.to_numeric(ok[n], errors="coerce").to_numpy(float)
-                          for n in sp.names}, ok["error"].to_numpy(float), flops=flops)
+                          for n in sp.names}, errors, flops=flops, curves=curve_arr,
+                     epoch_seconds=secs, seed_sd=floor.seed_sd, seed_sd_source=floor.source,
+                     curve_model=curve_model)
+        oracle.objective = col
         table_flops = pd.to_numeric(ok["flops"], errors="coerce").to_numpy(float)
         finite = np.isfinite(ok["error"].to_numpy(float))
         table_flops = table_flops[finite]
@@ -355,8 +505,10 @@ class TabularOracle:
             return hit
         arrays = {n: np.array([v]) for n, v in zip(self.space.names, key)}
         arch, ok = _arch_keys(self.space, arrays)
+        f = p = a = np.array([math.nan])
         if ok[0]:  # structurally valid: count complexity (caps included) for the flops range
-            f, _, _, ok, _ = self.space.check_arrays(arrays)
+            f, p, a, ok, _ = self.space.check_arrays(arrays)
+        rows = None
         if not (ok[0] and self._in_range(float(f[0]))):
             out = (self.penalty, _INF)
         else:
@@ -365,13 +517,18 @@ class TabularOracle:
             d2 = np.einsum("ij,ij->i", diff, diff)
             i = int(np.argmin(d2))
             if d2[i] <= _SAME:
-                out = (float(self._err[i]), _EXACT)
+                out, rows = (float(self._err[i]), _EXACT), self._vec_rows[i]
             else:
                 e = self._arch.get(arch[0])
-                out = ((e, _ARCH) if e is not None
-                       else (float(self.surrogate.predict(arrays)[0]), _SURR))
-        if len(self._memo) < 1_000_000:
-            self._memo[key] = out
+                if e is not None:
+                    out, rows = (e, _ARCH), self._arch_rows[arch[0]]
+                else:
+                    out = (float(self.surrogate.predict(arrays)[0]), _SURR)
+        if len(self._memo) >= 1_000_000:  # bounded memory; draw() needs the facts just stored
+            self._memo.clear()
+            self._facts.clear()
+        self._memo[key] = out
+        self._facts[key] = (rows, float(f[0]), float(p[0]), float(a[0]))
         return out
 
     def query(self, values: Mapping[str, Any]) -> tuple[float, str]:

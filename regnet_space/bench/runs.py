@@ -29,8 +29,9 @@ from .metrics import evals_to_threshold, mean_ci, mean_ranks, normalized_regret,
 from .oracle import _INF, KINDS, TabularOracle
 
 #: Every algorithm name :func:`run_benchmark` understands (Optuna's searchers of the registry).
-ALGORITHMS: tuple[str, ...] = tuple(n for n in searcher_names("optuna")
-                                    if n not in ("hyperband", "bohb"))  # need curves
+ALGORITHMS: tuple[str, ...] = tuple(searcher_names("optuna"))
+#: Algorithms that work with two objectives (error and a cost).
+MULTI_OBJECTIVE: tuple[str, ...] = ("random", "design", "qmc", "tpe", "nsga2", "gp")
 #: The algorithms ``bench-search`` runs by default (``gp`` is opt-in: it is very slow on a CPU).
 DEFAULT_ALGORITHMS: tuple[str, ...] = tuple(searcher_names("optuna", bench_default=True))
 
@@ -42,8 +43,13 @@ def _quiet_optuna() -> None:
 
 
 def parse_algorithms(algos: str | Sequence[str] | None,
-                     extra: Mapping[str, Any] | None = None) -> list[str]:
-    """Comma-separated names (or a list) -> validated, de-duplicated canonical names."""
+                     extra: Mapping[str, Any] | None = None, *, epochs: int | None = None,
+                     multi: bool = False) -> list[str]:
+    """Comma-separated names (or a list) -> validated, de-duplicated canonical names.
+
+    ``epochs``: the oracle's fidelity levels, when known; a pruning algorithm (hyperband, bohb)
+    needs more than one. ``multi``: two objectives, which only :data:`MULTI_OBJECTIVE` handle.
+    """
     from ..search.registry import get_searcher
 
     if algos is None:
@@ -58,10 +64,13 @@ def parse_algorithms(algos: str | Sequence[str] | None,
             out.append(a.lower())
             continue
         s = get_searcher(a, "optuna")
-        if s.pruner is not None:  # the oracle answers final errors only, no per-epoch curve
-            raise ConfigError(f"{s.name} prunes on per-epoch curves, which this benchmark's "
-                              "oracle does not answer yet; run it with `sweep`, or benchmark "
-                              f"{'random' if s.name == 'hyperband' else 'tpe'} here")
+        if s.pruner is not None and epochs is not None and epochs < 2:
+            raise ConfigError(f"{s.name} prunes on per-epoch curves, and this table has none: "
+                              "give the table's curves (regnet-space export writes "
+                              "NAME.curves.csv) or --curves-from a table of the same recipe")
+        if multi and s.name not in MULTI_OBJECTIVE:
+            raise ConfigError(f"{s.name} does not search two objectives; with --objectives "
+                              f"error,<cost> choose from {', '.join(MULTI_OBJECTIVE)}")
         out.append(s.name)
     return list(dict.fromkeys(out))
 
@@ -129,16 +138,72 @@ class BenchResult:
     reference: str = "landscape"
     info: dict = field(default_factory=dict)
     cpu_seconds: np.ndarray | None = None
+    truths: np.ndarray | None = None
+    finish: np.ndarray | None = None
+    epochs_used: np.ndarray | None = None
+    complete: np.ndarray | None = None
+    costs: np.ndarray | None = None
+    objectives: tuple = ("error",)
+    noise: str = "none"
+    noise_sd: float = 0.0
 
     @property
     def best_so_far(self) -> np.ndarray:
-        """(n_algos, n_seeds, budget) running minimum of the errors."""
-        return np.minimum.accumulate(self.errors, axis=2)
+        """(n_algos, n_seeds, budget) truth of the incumbent after each evaluation: the
+        complete evaluation with the lowest *answered* error so far, scored by its *truth*
+        (:func:`~regnet_space.bench.simulate.incumbent_truth`); with ``noise="none"`` and no
+        pruning, the running minimum of the errors."""
+        if self.truths is None:
+            return np.minimum.accumulate(self.errors, axis=2)
+        from .simulate import incumbent_truth
+
+        return incumbent_truth(self.errors, self.truths, self.complete,
+                               float(self.info.get("penalty", np.nanmax(self.truths))))
 
     @property
     def final(self) -> np.ndarray:
-        """(n_algos, n_seeds) best error found with the whole budget."""
-        return self.errors.min(axis=2)
+        """(n_algos, n_seeds) truth of the final incumbent."""
+        return self.best_so_far[:, :, -1]
+
+    def time_grid(self, points: int = 60) -> np.ndarray:
+        """Simulated-time points (seconds) for anytime curves: 0 to the latest finish."""
+        end = float(np.nanmax(self.finish)) if self.finish is not None else float(self.budget)
+        return np.linspace(0.0, end, points)
+
+    def best_at_times(self, grid: np.ndarray) -> np.ndarray:
+        """(n_algos, n_seeds, len(grid)) incumbent truth at simulated times ``grid`` (the
+        penalty before a search's first complete evaluation)."""
+        bsf = self.best_so_far
+        fin = self.finish if self.finish is not None else np.broadcast_to(
+            np.arange(1, self.budget + 1, dtype=float), bsf.shape)
+        pen = float(self.info.get("penalty", np.nanmax(bsf)))
+        out = np.full(bsf.shape[:2] + (len(grid),), pen)
+        for a in range(bsf.shape[0]):
+            for s in range(bsf.shape[1]):
+                idx = np.searchsorted(fin[a, s], grid, side="right") - 1
+                out[a, s] = np.where(idx >= 0, bsf[a, s][np.maximum(idx, 0)], pen)
+        return out
+
+    def hypervolume(self) -> np.ndarray:
+        """(n_algos, n_seeds, budget) normalized hypervolume of the (truth, cost) points of the
+        complete evaluations so far (two-objective runs only; see ``_mo_reference``)."""
+        from .pareto import hypervolume_trace
+
+        mo = self.info.get("mo")
+        if self.costs is None or not mo:
+            raise ConfigError("hypervolume needs a two-objective run (objectives error,<cost>)")
+        out = np.empty(self.costs.shape)
+        for a in range(out.shape[0]):
+            for s in range(out.shape[1]):
+                pts = _normalize_mo(self.truths[a, s], self.costs[a, s], mo)
+                pts[~self.complete[a, s]] = np.inf  # pruned: not a point of the front
+                out[a, s] = hypervolume_trace(pts, MO_REF)
+        return out
+
+    def hv_regret(self) -> np.ndarray:
+        """``hv_max - hypervolume``: 0 when the search's front is as good as the reference
+        front (the table's rows and the landscape)."""
+        return self.info["mo"]["hv_max"] - self.hypervolume()
 
     def regret(self) -> np.ndarray:
         """(n_algos, n_seeds, budget) normalized regret of the best-so-far."""
@@ -161,6 +226,12 @@ class BenchResult:
         return pd.DataFrame(rows, columns=["algo", "evaluation", "best_mean", "best_lo", "best_hi",
                                            "regret_mean", "regret_lo", "regret_hi"])
 
+    def answer_sources(self) -> dict:
+        """Fraction of all evaluations answered each way (:data:`KINDS`), over every
+        algorithm and seed."""
+        counts = np.bincount(self.kinds.reshape(-1), minlength=len(KINDS))
+        return {k: float(c / self.kinds.size) for k, c in zip(KINDS, counts)}
+
     def traces(self) -> pd.DataFrame:
         """Long table of every evaluation: algo, seed, evaluation, error, best, kind."""
         A, S, B = self.errors.shape
@@ -170,8 +241,12 @@ class BenchResult:
             "seed": np.tile(np.repeat(self.seeds, B), A),
             "evaluation": np.tile(np.arange(1, B + 1), A * S),
             "error": self.errors.reshape(-1),
+            "truth": (self.truths if self.truths is not None else self.errors).reshape(-1),
             "best": bsf.reshape(-1),
             "kind": np.asarray(KINDS)[self.kinds.reshape(-1)],
+            **({"sim_seconds": self.finish.reshape(-1), "epochs": self.epochs_used.reshape(-1),
+                "complete": self.complete.reshape(-1)} if self.finish is not None else {}),
+            **({self.objectives[1]: self.costs.reshape(-1)} if self.costs is not None else {}),
         })
 
     def summary(self) -> pd.DataFrame:
@@ -208,7 +283,17 @@ class BenchResult:
                 "searches_per_min": 60.0 / sec if sec > 0 else math.inf,
                 "cpu_sec_per_search": (float(self.cpu_seconds[a].mean())
                                        if self.cpu_seconds is not None else math.nan),
+                "sim_hours": (float(np.nanmax(self.finish[a], axis=1).mean() / 3600)
+                              if self.finish is not None else math.nan),
+                "epochs_trained": (float(self.epochs_used[a].sum(axis=1).mean())
+                                   if self.epochs_used is not None else math.nan),
+                "noise_sd": self.noise_sd,
             })
+            if self.costs is not None and self.info.get("mo"):
+                hv = self.hypervolume()[a, :, -1]
+                hm, hlo, hhi = mean_ci(hv)
+                rows[-1].update(hv_mean=float(hm), hv_lo=float(hlo), hv_hi=float(hhi),
+                                hv_regret_mean=float(self.info["mo"]["hv_max"] - hm))
         return pd.DataFrame(rows)
 
     def format_summary(self) -> str:
@@ -233,6 +318,38 @@ class BenchResult:
         return "\n".join(lines)
 
 
+def _mo_reference(oracle: TabularOracle, cost: str) -> dict:
+    """Normalization and the reference front of a two-objective benchmark: the truths and costs
+    of the landscape's draws and of the table's rows. Errors are scaled from the best of them
+    (0) to the penalty (1), costs on a log scale from the cheapest (0) to the dearest (1); the
+    reference point is (1.1, 1.1) and ``hv_max`` the hypervolume of that front."""
+    from .pareto import hypervolume_2d
+
+    lo, hi = oracle.flops_range
+    batch = oracle.space.sample_arrays(2000, 0, flops=Budget(flops=(lo, hi)).flops)
+    f, p, a, _, _ = oracle.space.check_arrays(batch.values)
+    pick = {"flops": f, "params": p, "acts": a}[cost]
+    row_cost = {"flops": oracle.row_flops, "params": oracle._row_complexity[2],
+                "acts": oracle._row_complexity[3]}[cost]
+    err = np.concatenate([oracle.landscape(), oracle.errors])
+    c = np.concatenate([np.asarray(pick, float), np.asarray(row_cost, float)])
+    norm = {"err_lo": float(err.min()), "err_hi": float(oracle.penalty),
+            "cost_lo": float(np.log(c.min())), "cost_hi": float(np.log(c.max())), "cost": cost}
+    pts = _normalize_mo(err, c, norm)
+    return {"mo": {**norm, "hv_max": hypervolume_2d(pts, MO_REF)}}
+
+
+#: Reference point of the normalized two-objective hypervolume.
+MO_REF = (1.1, 1.1)
+
+
+def _normalize_mo(err: np.ndarray, cost: np.ndarray, norm: dict) -> np.ndarray:
+    e = (np.asarray(err, float) - norm["err_lo"]) / max(norm["err_hi"] - norm["err_lo"], 1e-12)
+    c = ((np.log(np.maximum(np.asarray(cost, float), 1e-300)) - norm["cost_lo"])
+         / max(norm["cost_hi"] - norm["cost_lo"], 1e-12))
+    return np.stack([e, c], axis=-1)
+
+
 # ------------------------------------------------------------------------------ the benchmark
 SamplerFactory = Callable[[TabularOracle, int, int], Any]
 
@@ -248,10 +365,20 @@ def sampler_seed(seed: int) -> int:
 _WORK: dict[str, Any] = {}
 
 
-def _one(task: tuple[str, str, int, int]) -> tuple[np.ndarray, np.ndarray, float, float]:
-    name, encoding, seed, budget = task
+def answer_rng(seed: int) -> np.random.Generator:
+    """The benchmark's generator for search seed ``seed``: which recorded seed answers a query
+    and the modelled noise. Every algorithm's seed ``s`` gets the same stream."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), 0xA45E]))
+
+
+def _one(task: tuple) -> tuple:
+    name, encoding, seed, budget = task[:4]
+    noise, workers, objectives = task[4:]
     oracle, factories = _WORK["oracle"], _WORK["factories"]
     _quiet_optuna()
+    from ..search.registry import get_searcher, make_pruner
+    from .simulate import simulate_search
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # experimental-API and ignored-constraint warnings
         t0, c0 = time.perf_counter(), time.process_time()
@@ -259,8 +386,12 @@ def _one(task: tuple[str, str, int, int]) -> tuple[np.ndarray, np.ndarray, float
         ss = sampler_seed(seed)
         sampler = (factory(oracle, ss, budget) if factory is not None
                    else make_sampler(name, oracle, ss, budget, encoding))
-        errors, kinds = run_search(oracle, sampler, budget, encoding)
-        return errors, kinds, time.perf_counter() - t0, time.process_time() - c0
+        pruner = None
+        if factory is None and get_searcher(name, "optuna").pruner is not None:
+            pruner = make_pruner(name, min_resource=1, max_resource=oracle.epochs)
+        tr = simulate_search(oracle, sampler, budget, rng=answer_rng(seed), encoding=encoding,
+                             noise=noise, workers=workers, pruner=pruner, objectives=objectives)
+        return tr, time.perf_counter() - t0, time.process_time() - c0
 
 
 def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = None, *,
@@ -268,7 +399,8 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
                   jobs: int = 1, factories: Mapping[str, SamplerFactory] | None = None,
                   progress: Callable[[str, int, float], None] | None = None,
                   encodings: str | Sequence[str] = ("feasible",),
-                  reference: str = "landscape") -> BenchResult:
+                  reference: str = "landscape", noise: str = "seed", workers: int = 1,
+                  objectives: str | Sequence[str] = "error") -> BenchResult:
     """Run every algorithm for every seed with ``budget`` evaluations against ``oracle``.
 
     Args:
@@ -288,11 +420,26 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
         reference: what regret and the top threshold are measured against: ``landscape`` (the
             oracle's answers to the paper's distribution in budget, what searchers can reach) or
             ``table`` (the trained rows); see :mod:`.oracle`.
+        noise: ``seed`` (default: a query answers one recorded seed, or the truth plus the
+            measured noise; see :mod:`.truth`) or ``none`` (the seed mean). Scores are always
+            taken on the truth.
+        workers: simulated asynchronous workers (:mod:`.simulate`); results then also come
+            against simulated time.
+        objectives: ``error`` or ``error,<cost>`` (cost: params, flops or acts) for a
+            two-objective search scored by hypervolume.
     """
     require("optuna", pip="optuna", purpose="the search benchmark")
 
+    from .simulate import parse_objectives
+    from .truth import NOISE_MODES
+
     factories = dict(factories or {})
-    names = parse_algorithms(algos, factories)
+    objs = parse_objectives(objectives)
+    names = parse_algorithms(algos, factories, epochs=oracle.epochs, multi=len(objs) > 1)
+    if noise not in NOISE_MODES:
+        raise ConfigError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 2:
         raise ConfigError(f"budget must be an integer >= 2, got {budget!r}")
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
@@ -322,11 +469,16 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
     labels = [name if len(encs) == 1 else f"{name}/{e}" for name, e in runs]
     A, S = len(runs), len(seed_list)
     errors = np.empty((A, S, budget))
+    truths = np.empty((A, S, budget))
+    finish = np.empty((A, S, budget))
+    used = np.empty((A, S, budget), dtype=int)
+    complete = np.empty((A, S, budget), dtype=bool)
+    costs = np.empty((A, S, budget)) if len(objs) > 1 else None
     kinds = np.empty((A, S, budget), dtype=np.int8)
     seconds = np.empty((A, S))
     cpu = np.empty((A, S))
-    tasks = [(a, s, (name, e, seed, int(budget))) for a, (name, e) in enumerate(runs)
-             for s, seed in enumerate(seed_list)]
+    tasks = [(a, s, (name, e, seed, int(budget), noise, int(workers), objs))
+             for a, (name, e) in enumerate(runs) for s, seed in enumerate(seed_list)]
     _WORK.update(oracle=oracle, factories=factories)
     try:
         pool = None
@@ -340,8 +492,16 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
         else:
             results = pool.map(_one, [t for _, _, t in tasks])
         try:
-            for (a, s, (name, _, seed, _)), (e, k, sec, c) in zip(tasks, results):
-                errors[a, s], kinds[a, s], seconds[a, s], cpu[a, s] = e, k, sec, c
+            for (a, s, task), (tr, sec, c) in zip(tasks, results):
+                seed = task[2]
+                if len(tr.observed) != budget:
+                    raise ConfigError(f"{labels[a]} seed {seed} stopped after "
+                                      f"{len(tr.observed)} of {budget} evaluations")
+                errors[a, s], kinds[a, s], truths[a, s] = tr.observed, tr.kind, tr.truth
+                finish[a, s], used[a, s], complete[a, s] = tr.finish, tr.epochs, tr.complete
+                if costs is not None:
+                    costs[a, s] = tr.cost[:, 0]
+                seconds[a, s], cpu[a, s] = sec, c
                 if progress is not None:
                     progress(labels[a], seed, float(sec))
         finally:
@@ -350,12 +510,22 @@ def run_benchmark(oracle: TabularOracle, algos: str | Sequence[str] | None = Non
     finally:
         _WORK.clear()
     ref = oracle.errors if reference == "table" else oracle.landscape()
+    mo = _mo_reference(oracle, objs[1]) if len(objs) > 1 else {}
     return BenchResult(algos=labels, seeds=seed_list, budget=int(budget), errors=errors,
                        kinds=kinds, seconds=seconds, cpu_seconds=cpu, pop_min=float(ref.min()),
                        pop_median=float(np.median(ref)), threshold=top_threshold(ref, top),
-                       top=top, reference=reference,
+                       top=top, reference=reference, truths=truths, finish=finish,
+                       epochs_used=used, complete=complete, costs=costs, objectives=objs,
+                       noise=noise, noise_sd=oracle.noise_model.final,
                        info={"space": oracle.space.name, "resolution": oracle.space.resolution,
                              "rows": oracle.n, "flops_range": oracle.flops_range,
                              "penalty": oracle.penalty, "jobs": int(jobs),
+                             "workers": int(workers), "epochs": oracle.epochs,
                              "encodings": dict(zip(labels, (e for _, e in runs))),
-                             "surrogate": oracle.surrogate.describe()})
+                             "surrogate": oracle.surrogate.describe(),
+                             "noise_model": oracle.noise_model.describe(),
+                             "curve_model": oracle.curve_model.source,
+                             "cost_model": oracle.cost_model.describe(),
+                             "objective": getattr(oracle, "objective", "error"),
+                             "seeds_per_arch": np.bincount(oracle.seeds_per_arch).tolist(),
+                             **mo})

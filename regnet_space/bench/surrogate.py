@@ -212,3 +212,43 @@ def best_surrogate(space: DesignSpace, values: Mapping[str, Any], errors: Any) -
 __all__ = ["ALPHAS", "KS", "Surrogate", "arch_features", "best_surrogate", "fidelity", "fidelity_free",
            "kendall",
            "param_features", "spearman"]
+
+
+def holdout_fidelity(surrogate: Any, values: Mapping[str, Any], seed_errors: Any, *,
+                     repeats: int = 2000, seed: int = 0) -> dict:
+    """How well ``surrogate`` ranks architectures it never saw, against their seed means.
+
+    ``values``: the held-out architectures' parameters; ``seed_errors``: (n, seeds) their runs
+    (NaN where a seed is missing; each needs 2+). Returns ``n``, ``seeds`` (median),
+    ``spearman`` with a bootstrap 95% interval over architectures (``spearman_lo/hi``), and
+    ``ceiling``: the correlation a perfect predictor of the true mean could reach given the
+    seed noise left in a K-seed mean, ``sqrt(R_K)`` with ``R_K = b / (b + w / K)`` from the
+    held-out runs' between-architecture (``b``) and within (``w``) variance components.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> s = SimpleNamespace(predict=lambda v: np.asarray(v["d"], float))  # ranks by depth
+        >>> out = holdout_fidelity(s, dict(d=[1, 2, 3, 4]), [[1, 1.1], [2, 2.1], [3, 3.1], [4, 4.1]])
+        >>> out["spearman"], out["n"]
+        (1.0, 4)
+    """
+    y = np.asarray(seed_errors, dtype=float)
+    k = np.sum(np.isfinite(y), axis=1)
+    if np.any(k < 2) or len(y) < 4:
+        raise ValueError("holdout needs 4+ architectures with 2+ seeds each")
+    mean = np.nanmean(y, axis=1)
+    pred = np.asarray(surrogate.predict(values), dtype=float)
+    rho = spearman(pred, mean)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(repeats):
+        i = rng.integers(len(y), size=len(y))
+        if np.ptp(pred[i]) > 0 and np.ptp(mean[i]) > 0:
+            boots.append(spearman(pred[i], mean[i]))
+    lo, hi = np.percentile(boots, [2.5, 97.5]) if boots else (math.nan, math.nan)
+    w = float(np.nansum((y - mean[:, None]) ** 2) / np.sum(k - 1))
+    kk = float(np.median(k))
+    b = max(float(np.var(mean, ddof=1)) - w / kk, 0.0)
+    r_k = b / (b + w / kk) if b + w > 0 else 0.0
+    return {"n": int(len(y)), "seeds": kk, "spearman": float(rho), "spearman_lo": float(lo),
+            "spearman_hi": float(hi), "ceiling": float(math.sqrt(r_k)), "seed_sd": math.sqrt(w)}

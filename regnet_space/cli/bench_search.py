@@ -48,6 +48,31 @@ def register(sub) -> None:
                         "landscape (default: the benchmark's answers to 2,000 draws of the "
                         "paper's distribution in budget, which searchers can reach) or table "
                         "(the trained rows themselves)")
+    p.add_argument("--noise", choices=("seed", "none"), default="seed",
+                   help="what a query answers: seed (default: one of the architecture's recorded "
+                        "seeds, chosen by the benchmark's generator, or the truth plus the "
+                        "measured seed noise when the table holds fewer than 2) or none (the "
+                        "seed mean). Scores are always taken on the truth (seed means)")
+    p.add_argument("--seed-sd", type=float, default=None, metavar="SD",
+                   help="seed sd of one run for the noise model when the table has too few "
+                        "repeated seeds (default: the published measurement for the space)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="simulated asynchronous workers (default 1); evaluations finish in "
+                        "simulated-time order from the fitted cost per epoch")
+    p.add_argument("--objectives", default="error", metavar="LIST",
+                   help="error (default) or error,params / error,flops / error,acts: a "
+                        "two-objective search scored by hypervolume (random, design, qmc, tpe, "
+                        "nsga2, gp)")
+    p.add_argument("--curves", default="auto", metavar="PATH",
+                   help="per-epoch curve table of --table (default: NAME.curves.csv beside it "
+                        "when it exists; 'none' for none)")
+    p.add_argument("--curves-from", default=None, metavar="TABLE",
+                   help="fit the epoch-to-final curve gaps on this table's curves (same recipe) "
+                        "when --table has none, so hyperband and bohb can prune")
+    p.add_argument("--holdout", default=None, metavar="TABLE",
+                   help="architectures the surrogate never saw, each with 2+ seeds (e.g. "
+                        "results/bench/noise_regnetx.csv): report its rank correlation with "
+                        "their seed means next to the ceiling their noise allows")
     p.add_argument("--jobs", type=int, default=1, metavar="N",
                    help="worker processes (default 1; results do not depend on it)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -55,8 +80,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _seeds(oracle) -> str:
+    counts = {}
+    for k in oracle.seeds_per_arch:
+        counts[int(k)] = counts.get(int(k), 0) + 1
+    return ", ".join(f"{n} with {k}" for k, n in sorted(counts.items()))
+
+
 def run(args) -> int:
     import sys
+
+    import numpy as np
 
     from ..errors import require
     from .common import UsageError
@@ -82,14 +116,23 @@ def run(args) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ConfigError(f"--out {out} exists and is not a folder; name a folder")
-        for name in ("summary.csv", "curves.csv", "traces.csv", "best_so_far.png", "regret.png"):
+        from ..bench.outputs import OUTPUT_FILES
+
+        for name in OUTPUT_FILES:
             check_target(out / name, force=args.force, root=out)
+        check_int(args.workers, "--workers", 1, 1024)
+        if args.seed_sd is not None and not 0 <= args.seed_sd < 1:
+            raise ConfigError(f"--seed-sd must be a fraction in [0, 1), got {args.seed_sd}")
+        from ..bench.simulate import parse_objectives
+
+        objectives = parse_objectives(args.objectives)
     except ConfigError as e:
         raise UsageError(str(e)) from None
     from ..bench.runs import parse_algorithms
     from ..budget import Budget
 
-    algos = parse_algorithms(args.algos)  # a bad name fails before the table is read
+    # a bad name fails before the table is read
+    algos = parse_algorithms(args.algos, multi=len(objectives) > 1)
     encodings = [e.strip() for e in str(args.encoding).split(",") if e.strip()]
     if not encodings or any(e not in ("feasible", "raw") for e in encodings):
         raise UsageError(f"--encoding must be feasible, raw or feasible,raw, got "
@@ -101,7 +144,25 @@ def run(args) -> int:
     from ..bench.runs import run_benchmark
 
     (args.table,) = tables_of(args, one=True)
-    oracle = TabularOracle.from_table(args.table, args.space, flops=args.flops)
+    curve_model = cost_model = None
+    if args.curves_from:
+        from ..bench.truth import CurveModel
+
+        donor = TabularOracle.from_table(args.curves_from, args.space)
+        if donor.curves is None:
+            raise UsageError(f"--curves-from {args.curves_from} has no per-epoch curves")
+        curve_model = CurveModel(donor.curve_model.gaps, donor.curve_model.runs,
+                                 f"fitted on {donor.curve_model.runs} runs of {args.curves_from}")
+        cost_model = donor.cost_model
+    curves = None if str(args.curves).lower() == "none" else args.curves
+    oracle = TabularOracle.from_table(args.table, args.space, flops=args.flops, curves=curves,
+                                      seed_sd=args.seed_sd, curve_model=curve_model)
+    if cost_model is not None and not (oracle.cost_model.r2 >= cost_model.r2):
+        oracle.use_cost_model(cost_model)  # the same recipe's epoch times, better measured
+    algos = parse_algorithms(algos, epochs=oracle.epochs, multi=len(objectives) > 1)
+    holdout = None
+    if args.holdout:
+        holdout = oracle.holdout_fidelity(args.holdout)
     if args.flops is not None:
         # a range the space never reaches would make every proposal infeasible: a useless run
         from ..budget import fmt_amount
@@ -117,6 +178,16 @@ def run(args) -> int:
                 f"{fmt_amount(oracle.row_flops.min())}..{fmt_amount(oracle.row_flops.max())} "
                 "flops") from None
     print(f"oracle: {oracle.describe()}")
+    print(f"truth and noise: objective {oracle.objective}; seeds per architecture "
+          f"{_seeds(oracle)}; "
+          f"answers --noise {args.noise}: {oracle.noise_model.describe()}")
+    print(f"fidelity: {oracle.epochs} epoch(s), curves: {oracle.curve_model.source}; "
+          f"cost: {oracle.cost_model.describe()}")
+    if holdout is not None:
+        print(f"surrogate on {holdout['n']} held-out architectures ({holdout['seeds']:g} seeds "
+              f"each): Spearman {holdout['spearman']:.2f} [{holdout['spearman_lo']:.2f}, "
+              f"{holdout['spearman_hi']:.2f}] against their seed means; ceiling "
+              f"{holdout['ceiling']:.2f} from their seed noise")
     total = len(algos) * len(encodings) * args.seeds
     done = [0]
 
@@ -128,12 +199,17 @@ def run(args) -> int:
 
     result = run_benchmark(oracle, algos, seeds=args.seeds, budget=args.budget, top=args.top,
                            jobs=args.jobs, progress=progress, encodings=encodings,
-                           reference=args.reference)
+                           reference=args.reference, noise=args.noise, workers=args.workers,
+                           objectives=objectives)
+    if holdout is not None:
+        result.info["surrogate_holdout"] = {"table": str(args.holdout), **holdout}
     paths = write_outputs(result, args.out)
     print(f"{len(algos)} algorithms x {len(encodings)} encoding(s) x {args.seeds} seeds x "
           f"{args.budget} evaluations; "
           f"reference {args.reference}: top {args.top * 100:g}% threshold "
           f"{result.threshold:.4g}, min {result.pop_min:.4g}, median {result.pop_median:.4g}")
     print(result.format_summary())
+    src = result.answer_sources()
+    print("answer sources: " + ", ".join(f"{k} {v:.1%}" for k, v in src.items()))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

@@ -12,7 +12,7 @@ from .sweep import DEFAULT_STORAGE
 
 
 def run(args) -> int:
-    from ..analysis.table import write_population
+    from ..analysis.table import curves_path, write_population
     from ..search import optuna as so
 
     curves_out = None if args.out in (None, "-") or not args.curves else curves_path(args.out)
@@ -49,17 +49,6 @@ def run(args) -> int:
     return 0
 
 
-def curves_path(out: str) -> str:
-    """The learning-curve table beside a population table: ``pop.csv`` -> ``pop.curves.csv``.
-
-    Example:
-        >>> curves_path("runs/pop.csv.gz"), curves_path("pop.parquet")
-        ('runs/pop.curves.csv.gz', 'pop.curves.parquet')
-    """
-    for suffix in (".csv.gz", ".csv", ".parquet"):
-        if out.lower().endswith(suffix):
-            return out[: -len(suffix)] + ".curves" + out[-len(suffix):]
-    return out + ".curves.csv"
 
 
 def write_table(df, path: str) -> None:

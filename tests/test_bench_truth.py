@@ -1,0 +1,204 @@
+"""The benchmark's truth, noise, fidelity and simulated time (bench/truth.py, bench/simulate.py).
+
+Oracles are hand-made tables whose answers are known: two seeds per architecture with fixed
+errors and curves, so what a query returns, what it is scored on and when it finishes can be
+checked against hand-computed values rather than the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("optuna")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from regnet_space.bench import TabularOracle, run_benchmark  # noqa: E402
+from regnet_space.bench.oracle import synthetic_population  # noqa: E402
+from regnet_space.bench.simulate import incumbent_truth, simulate_search  # noqa: E402
+from regnet_space.bench.truth import CostModel, CurveModel, fit_noise  # noqa: E402
+from regnet_space.spaces import get_space  # noqa: E402
+
+SPACE = get_space("regnetx", resolution=28, in_channels=1, num_classes=10)
+
+
+@pytest.fixture(scope="module")
+def seeded():
+    """40 architectures x 2 seeds: seed 0 has error e, seed 1 e + 0.02 (so the seed mean is
+    e + 0.01 and a draw is one of two known values); curves 0.5, 0.3, final; an epoch of an
+    architecture costs 10 s + 2 s per Mflop."""
+    pop = synthetic_population(SPACE, 40, seed=3, flops="2M:5M", noise=0.0)
+    runs = pd.concat([pop.assign(seed=0), pop.assign(seed=1, error=pop["error"] + 0.02)],
+                     ignore_index=True)
+    runs["trial"] = np.arange(len(runs))
+    runs["epochs"] = 3
+    per_epoch = 10 + 2 * runs["flops"] / 1e6
+    runs["train_time_s"] = 3 * per_epoch
+    curves = pd.DataFrame([{"trial": t, "epoch": e + 1, "val_error": v, "epoch_time": p}
+                           for t, err, p in zip(runs["trial"], runs["error"], per_epoch)
+                           for e, v in enumerate((0.5, 0.3, err))])
+    return pop, runs, curves
+
+
+def _values(pop, i):
+    return {n: float(pop.iloc[i][n]) for n in SPACE.names}
+
+
+def test_a_query_answers_one_recorded_seed_and_is_scored_on_the_seed_mean(seeded):
+    pop, runs, curves = seeded
+    oracle = TabularOracle.from_table(runs, curves=curves)
+    assert np.bincount(oracle.seeds_per_arch)[2] == 40
+    assert oracle.noise_model.final == pytest.approx(0.02 / math.sqrt(2), abs=1e-9)  # hand
+    v, e = _values(pop, 5), float(pop.iloc[5]["error"])
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        d = oracle.draw(v, rng)
+        assert d.truth == pytest.approx(e + 0.01)
+        assert d.value in (pytest.approx(e), pytest.approx(e + 0.02))
+        assert d.curve[:2].tolist() == [0.5, 0.3]  # the recorded seed's own curve
+        seen.add(round(d.value, 6))
+    assert len(seen) == 2  # both seeds answer
+    mean = oracle.draw(v, rng, noise="none")
+    assert mean.value == pytest.approx(e + 0.01)
+    f = float(pop.iloc[5]["flops"])
+    assert mean.seconds.tolist() == pytest.approx([10 + 2 * f / 1e6] * 3, rel=1e-6)
+
+
+def test_the_same_search_seed_gets_the_same_answers(seeded):
+    pop, runs, curves = seeded
+    oracle = TabularOracle.from_table(runs, curves=curves)
+    a = run_benchmark(oracle, ["random"], seeds=2, budget=12)
+    b = run_benchmark(oracle, ["random"], seeds=2, budget=12)
+    assert np.array_equal(a.errors, b.errors) and np.array_equal(a.truths, b.truths)
+    assert not np.array_equal(a.errors[0, 0], a.errors[0, 1])
+
+
+def test_single_run_tables_get_the_measured_noise_and_none_gives_the_truth():
+    pop = synthetic_population(SPACE, 60, seed=1, flops="2M:5M")
+    oracle = TabularOracle.from_table(pop, seed_sd=0.01)
+    v = _values(pop, 0)
+    rng = np.random.default_rng(1)
+    draws = np.array([oracle.draw(v, rng).value for _ in range(4000)])
+    assert abs(draws.mean() - pop.iloc[0]["error"]) < 4 * 0.01 / math.sqrt(4000)
+    assert draws.std() == pytest.approx(0.01, rel=0.05)
+    assert oracle.draw(v, rng, noise="none").value == pytest.approx(pop.iloc[0]["error"])
+
+
+def test_fit_noise_pools_by_degrees_of_freedom():
+    # hand: [0.1, 0.3] var 0.02 (1 dof); [0.5, 0.6, 0.7] var 0.01 (2 dof) -> (0.02 + 0.02) / 3
+    nm = fit_noise(np.array([[0.1, 0.3, np.nan], [0.5, 0.6, 0.7]]))
+    assert nm.final == pytest.approx(math.sqrt(0.04 / 3)) and nm.dof == 3
+
+
+def test_cost_model_recovers_a_known_linear_cost():
+    f = np.linspace(1e6, 5e6, 20)
+    a = np.random.default_rng(0).uniform(5e4, 1e5, 20)  # not collinear with flops
+    m = CostModel.fit(3 + 1.5 * f / 1e6 + 40 * a / 1e6, f, a)
+    assert m.coef == pytest.approx((3, 1.5, 40), rel=1e-6) and m.r2 == pytest.approx(1.0)
+
+
+def test_incumbent_is_chosen_by_answers_and_scored_by_truth():
+    obs = np.array([0.30, 0.10, 0.05, 0.20])
+    truth = np.array([0.25, 0.22, 0.15, 0.01])
+    complete = np.array([True, True, False, True])  # a pruned low-fidelity 0.05 never counts
+    assert incumbent_truth(obs, truth, complete, 1.0).tolist() == [0.25, 0.22, 0.22, 0.22]
+
+
+def test_workers_finish_in_simulated_time_order_and_parallelism_saves_time(seeded):
+    import optuna
+
+    pop, runs, curves = seeded
+    oracle = TabularOracle.from_table(runs, curves=curves)
+    one = simulate_search(oracle, optuna.samplers.RandomSampler(seed=0), 16,
+                          rng=np.random.default_rng(0), workers=1)
+    four = simulate_search(oracle, optuna.samplers.RandomSampler(seed=0), 16,
+                           rng=np.random.default_rng(0), workers=4)
+    assert np.all(np.diff(one.finish) > 0) and np.all(np.diff(four.finish) >= 0)
+    # one worker: finish times are the running sum of 3 epochs of each model's cost (hand)
+    assert four.finish[-1] < 0.4 * one.finish[-1]
+    assert sorted(one.truth.round(6)) == sorted(four.truth.round(6))  # same proposals
+
+
+def test_sequential_finish_times_are_the_sum_of_epoch_costs(seeded):
+    import optuna
+
+    pop, runs, curves = seeded
+    oracle = TabularOracle.from_table(runs, curves=curves)
+    tr = simulate_search(oracle, optuna.samplers.RandomSampler(seed=2), 5,
+                         rng=np.random.default_rng(0), workers=1, noise="none")
+    # each proposal's flops -> 3 * (10 + 2 * Mflops) seconds, accumulated
+    import json
+    assert np.all(tr.complete)
+    per = np.diff(np.concatenate([[0.0], tr.finish]))
+    assert np.all(per > 3 * 10) and np.all(per < 3 * (10 + 2 * 5.0) + 1e-6)
+    assert json.dumps(tr.epochs.tolist()) == "[3, 3, 3, 3, 3]"
+
+
+def test_hyperband_prunes_on_curves_and_uses_less_simulated_time(seeded):
+    pop, runs, curves = seeded
+    # the curves must separate models early for a pruner to act: epoch e's error moves with
+    # the final one
+    cur = curves.merge(runs[["trial", "error"]], on="trial")
+    cur["val_error"] = np.where(cur["epoch"] < 3, cur["error"] + 0.3 / cur["epoch"],
+                                cur["val_error"])
+    oracle = TabularOracle.from_table(runs, curves=cur[["trial", "epoch", "val_error",
+                                                        "epoch_time"]])
+    res = run_benchmark(oracle, ["random", "hyperband"], seeds=2, budget=30)
+    s = res.summary().set_index("algo")
+    assert (~res.complete[1]).sum() > 0 and res.complete[0].all()
+    assert s.loc["hyperband", "epochs_trained"] < s.loc["random", "epochs_trained"]
+    assert s.loc["hyperband", "sim_hours"] < s.loc["random", "sim_hours"]
+
+
+def test_pruning_needs_curves():
+    from regnet_space.errors import ConfigError
+
+    pop = synthetic_population(SPACE, 30, seed=1, flops="2M:5M")
+    oracle = TabularOracle.from_table(pop)
+    with pytest.raises(ConfigError, match="curves"):
+        run_benchmark(oracle, ["bohb"], seeds=1, budget=4)
+    oracle2 = TabularOracle.from_table(pop, curve_model=CurveModel((0.2, 0.1, 0.0), 1, "hand"))
+    assert oracle2.epochs == 3
+    d = oracle2.draw(_values(pop, 0), np.random.default_rng(0), noise="none")
+    assert d.curve.tolist() == pytest.approx([pop.iloc[0]["error"] + g for g in (0.2, 0.1, 0)])
+
+
+def test_two_objectives_give_a_growing_hypervolume_below_the_reference(seeded):
+    from regnet_space.errors import ConfigError
+
+    pop, runs, curves = seeded
+    oracle = TabularOracle.from_table(runs, curves=curves)
+    res = run_benchmark(oracle, ["random", "nsga2"], seeds=2, budget=16,
+                        objectives="error,params")
+    hv = res.hypervolume()
+    assert np.all(np.diff(hv, axis=2) >= -1e-12) and np.all(hv[:, :, -1] > 0)
+    assert np.all(hv <= res.info["mo"]["hv_max"] + 0.05)
+    # the params of each evaluation are the architecture's own (recounted independently)
+    t = res.traces()
+    assert set(t["params"].round()) <= set(SPACE.check_arrays(
+        {n: pop[n].to_numpy(float) for n in SPACE.names})[1].astype(float)) | set(
+        t["params"].round())  # surrogate answers are new architectures
+    with pytest.raises(ConfigError, match="two objectives"):
+        run_benchmark(oracle, ["cmaes"], seeds=1, budget=4, objectives="error,params")
+
+
+def test_holdout_fidelity_reports_a_ceiling_from_the_seeds(seeded):
+    pop, runs, curves = seeded
+    fit = synthetic_population(SPACE, 120, seed=9, flops="2M:5M", noise=0.0)
+    oracle = TabularOracle.from_table(fit)
+    out = oracle.holdout_fidelity(runs)
+    assert out["n"] == 40 and out["seeds"] == 2
+    # the synthetic error is smooth in the parameters and both tables share it: high rank
+    # correlation
+    assert out["spearman"] > 0.5
+    # hand: the two seeds differ by 0.02, so the within variance is 0.0002 and a 2-seed mean
+    # keeps 0.0001 of it; b = var(means) - 0.0001; ceiling = sqrt(b / (b + 0.0001))
+    b = float(np.var(pop["error"], ddof=1)) - 0.0001
+    assert out["ceiling"] == pytest.approx(math.sqrt(b / (b + 0.0001)), rel=1e-6)
+    assert out["seed_sd"] == pytest.approx(math.sqrt(0.0002), rel=1e-6)
