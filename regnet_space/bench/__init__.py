@@ -36,10 +36,10 @@ def problem(table, space=None, **kwargs):
     return make(table, space, **kwargs)
 
 
-__all__ = ["ALGORITHMS", "BenchResult", "CostModel", "CurveModel", "FriedmanResult", "NoiseModel",
-           "Trace", "cd_diagram", "friedman", "friedman_table", "hypervolume_2d",
-           "hypervolume_trace", "pareto_mask", "ranks_over_time", "simulate_search", "DEFAULT_ALGORITHMS", "KINDS", "TabularOracle",
-           "evals_to_threshold", "make_sampler", "mean_ci", "mean_ranks", "normalize_values",
-           "normalized_regret", "parse_algorithms", "plot_curves", "problem", "run_benchmark", "run_search",
-           "sampler_seed", "space_from_table", "synthetic_population", "top_threshold",
-           "write_outputs"]
+__all__ = ["ALGORITHMS", "BenchResult", "CostModel", "CurveModel", "DEFAULT_ALGORITHMS",
+           "FriedmanResult", "KINDS", "NoiseModel", "TabularOracle", "Trace", "cd_diagram",
+           "evals_to_threshold", "friedman", "friedman_table", "hypervolume_2d",
+           "hypervolume_trace", "make_sampler", "mean_ci", "mean_ranks", "normalize_values",
+           "normalized_regret", "pareto_mask", "parse_algorithms", "plot_curves", "problem",
+           "ranks_over_time", "run_benchmark", "run_search", "sampler_seed", "simulate_search",
+           "space_from_table", "synthetic_population", "top_threshold", "write_outputs"]

@@ -282,7 +282,7 @@ class TabularOracle:
         if curve_model is not None:
             self.curve_model = curve_model
         elif self.curves is not None:
-            self.curve_model = CurveModel.from_curves(self.curves[:, None, :])
+            self.curve_model = CurveModel.from_curves(grid)
         else:
             self.curve_model = CurveModel.flat(1)
         if len(self.noise_model.sd) != self.curve_model.epochs:
@@ -353,8 +353,12 @@ class TabularOracle:
             else:
                 curve = self.curve_model.curve(truth)
             seed = -1
-            if noise == "seed":  # one z per query: the whole curve moves together
-                curve = curve + float(rng.standard_normal()) * np.asarray(self.noise_model.sd)
+            if noise == "seed":
+                # one z per query moves the whole curve (seeds differ at the end too); early
+                # epochs add their own, larger, independent noise (measured on real curves)
+                final = self.noise_model.final
+                curve = (curve + float(rng.standard_normal()) * final
+                         + rng.standard_normal(E) * self.curve_model.extra_sd(final))
         else:
             seed = int(rng.integers(len(rows)))
             r = rows[seed]
@@ -425,6 +429,13 @@ class TabularOracle:
                     secs = (pd.to_numeric(ok[tcol], errors="coerce")
                             / pd.to_numeric(ok["epochs"], errors="coerce")).to_numpy(float)
                     break
+        if curve_arr is None and curve_model is None and "epochs" in ok.columns:
+            from .truth import measured_curves
+
+            borrowed = measured_curves(sp.name)
+            epochs = pd.to_numeric(ok["epochs"], errors="coerce")
+            if borrowed is not None and (epochs == borrowed.epochs).all():
+                curve_model = borrowed
         oracle = cls(sp, {n: pd.to_numeric(ok[n], errors="coerce").to_numpy(float)
                           for n in sp.names}, errors, flops=flops, curves=curve_arr,
                      epoch_seconds=secs, seed_sd=floor.seed_sd, seed_sd_source=floor.source,

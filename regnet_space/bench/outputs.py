@@ -8,8 +8,9 @@ Example:
     >>> oracle = TabularOracle.from_table(synthetic_population(space, 200, seed=0, flops="2M:20M"))
     >>> res = run_benchmark(oracle, ["random"], seeds=2, budget=8)
     >>> with tempfile.TemporaryDirectory() as out:
-    ...     sorted(write_outputs(res, out))
-    ['benchmark', 'best_so_far', 'curves', 'curves_time', 'ranks', 'regret', 'regret_time', 'summary', 'traces']
+    ...     sorted(write_outputs(res, out))  # doctest: +NORMALIZE_WHITESPACE
+    ['benchmark', 'best_so_far', 'curves', 'curves_time', 'ranks', 'ranks_time', 'regret',
+     'regret_time', 'summary', 'traces']
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def plot_curves(result: BenchResult, kind: str = "best", axis: str = "evaluation
 #: Files :func:`write_outputs` writes (``hypervolume.png`` only for two-objective runs).
 OUTPUT_FILES = ("summary.csv", "curves.csv", "curves_time.csv", "traces.csv", "friedman.csv",
                 "benchmark.json", "best_so_far.png", "regret.png", "regret_time.png",
-                "ranks.png", "cd.png", "hypervolume.png")
+                "ranks.png", "ranks_time.png", "cd.png", "hypervolume.png")
 
 
 def friedman_table(result: BenchResult, fractions=(0.25, 0.5, 1.0)) -> "pd.DataFrame":
@@ -198,7 +199,8 @@ def write_outputs(result: BenchResult, out: str | Path) -> dict[str, Path]:
     atomic_write(paths["benchmark"], lambda tmp: Path(tmp).write_text(
         json.dumps(info, indent=1, default=str) + "\n"))
     figs = [("best_so_far", "best", "evaluations"), ("regret", "regret", "evaluations"),
-            ("regret_time", "regret", "time"), ("ranks", "rank", "evaluations")]
+            ("regret_time", "regret", "time"), ("ranks", "rank", "evaluations"),
+            ("ranks_time", "rank", "time")]
     if result.costs is not None:
         figs.append(("hypervolume", "hv", "evaluations"))
     for key, kind, axis in figs:

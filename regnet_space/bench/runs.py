@@ -210,9 +210,11 @@ class BenchResult:
         return normalized_regret(self.best_so_far, self.pop_min, self.pop_median)
 
     def evals_to_top(self) -> np.ndarray:
-        """(n_algos, n_seeds) evaluations to reach the top-``top`` threshold (inf if never)."""
+        """(n_algos, n_seeds) evaluations until the incumbent's truth reaches the top-``top``
+        threshold (inf if never)."""
+        # on the incumbent's truth: a lucky noisy answer is not a hit
         return np.array([[evals_to_threshold(tr, self.threshold) for tr in row]
-                         for row in self.errors], dtype=float)
+                         for row in self.best_so_far], dtype=float)
 
     def curves(self) -> pd.DataFrame:
         """Long table: algo, evaluation, best-so-far mean and 95% CI bounds, regret mean and CI."""

@@ -228,7 +228,8 @@ def holdout_fidelity(surrogate: Any, values: Mapping[str, Any], seed_errors: Any
     Example:
         >>> from types import SimpleNamespace
         >>> s = SimpleNamespace(predict=lambda v: np.asarray(v["d"], float))  # ranks by depth
-        >>> out = holdout_fidelity(s, dict(d=[1, 2, 3, 4]), [[1, 1.1], [2, 2.1], [3, 3.1], [4, 4.1]])
+        >>> runs = [[1, 1.1], [2, 2.1], [3, 3.1], [4, 4.1]]   # 4 architectures x 2 seeds
+        >>> out = holdout_fidelity(s, dict(d=[1, 2, 3, 4]), runs)
         >>> out["spearman"], out["n"]
         (1.0, 4)
     """

@@ -110,6 +110,8 @@ class CurveModel:
     gaps: tuple[float, ...]
     runs: int
     source: str
+    #: per-epoch seed sd of the curves it was fitted on (None: unknown)
+    sd: tuple[float, ...] | None = None
 
     @classmethod
     def from_curves(cls, curves: np.ndarray, source: str = "the table's curves") -> "CurveModel":
@@ -120,7 +122,23 @@ class CurveModel:
         if not len(c):
             raise ConfigError("no complete learning curve in the table")
         gaps = (c - c[:, -1:]).mean(axis=0)
-        return cls(tuple(float(round(x, 10)) for x in gaps), len(c), source)
+        full = np.asarray(curves, dtype=float)
+        sd = None
+        if full.ndim == 3 and full.shape[1] >= 2:
+            try:
+                sd = fit_noise(full).sd
+            except ConfigError:
+                sd = None
+        return cls(tuple(float(round(x, 10)) for x in gaps), len(c), source, sd)
+
+    def extra_sd(self, final_sd: float) -> np.ndarray:
+        """Per-epoch noise beyond the final epoch's, ``sqrt(max(sd_e^2 - sd_E^2, 0))``: early
+        epochs of real curves vary more between seeds than final errors do, and independently
+        of them, so a pruner's early decisions are noisy. Zero when unknown."""
+        if self.sd is None:
+            return np.zeros(self.epochs)
+        sd = np.asarray(self.sd, dtype=float)
+        return np.sqrt(np.maximum(sd ** 2 - sd[-1] ** 2, 0.0))
 
     @classmethod
     def flat(cls, epochs: int) -> "CurveModel":
@@ -133,6 +151,27 @@ class CurveModel:
 
     def curve(self, final: float) -> np.ndarray:
         return float(final) + np.asarray(self.gaps)
+
+
+#: Per-epoch curves of the default recipe (3 epochs on 10,000 images, validation split), measured
+#: on the noise study's models with 3 seeds each (``results/bench/noise_<space>.curves.csv``,
+#: recomputed by tests/test_bench_truth.py): space -> (gaps to the final error, seed sd per
+#: epoch, runs). A table without curves of its own (the populations) borrows them, so pruning
+#: algorithms can run on it.
+MEASURED_CURVES: dict[str, tuple[tuple[float, ...], tuple[float, ...], int]] = {
+    "regnetx": ((0.1523, 0.0324, 0.0), (0.0642, 0.0120, 0.0050), 15),
+    "anynetx_a": ((0.166, 0.0323, 0.0), (0.0849, 0.0100, 0.0036), 15),
+    "anynetx_e": ((0.1286, 0.0314, 0.0), (0.0802, 0.0084, 0.0063), 15),
+}
+
+
+def measured_curves(space: str) -> CurveModel | None:
+    """The :data:`MEASURED_CURVES` of ``space`` as a :class:`CurveModel` (None if unmeasured)."""
+    if space not in MEASURED_CURVES:
+        return None
+    gaps, sd, runs = MEASURED_CURVES[space]
+    return CurveModel(gaps, runs, f"measured gaps of the default recipe ({runs} runs of "
+                      f"results/bench/noise_{space}.curves.csv)", sd)
 
 
 @dataclass(frozen=True)
@@ -258,4 +297,5 @@ def read_curves(table: Any, ok: "pd.DataFrame", curves: Any) -> tuple[Any, Any]:
     return arr, secs
 
 
-__all__ = ["CostModel", "CurveModel", "Draw", "NOISE_MODES", "NoiseModel", "fit_noise", "read_curves"]
+__all__ = ["CostModel", "CurveModel", "Draw", "MEASURED_CURVES", "NOISE_MODES", "NoiseModel",
+           "fit_noise", "measured_curves", "read_curves"]

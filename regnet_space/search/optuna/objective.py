@@ -164,18 +164,19 @@ def objective(space: DesignSpace, data: Any = None, settings: Any = None, *,
                                                                           float]:
     """An Optuna objective: suggest, decode, check the budget, train, record.
 
-    Returns ``fn(trial) -> test top-1 error as a fraction``. The trial proposes coordinates of
-    ``encoding`` (``feasible``: decoded inside the budget by construction; ``raw``: the space's
-    parameters, or an :class:`~regnet_space.spaces.encoding.Encoding`); a sampler must propose the
-    same encoding (:func:`make_sampler` takes it too). For each trial it stores the user
-    attributes ``values`` (the decoded parameters; also one ``arch_<name>`` attribute each, which
-    the dashboard lists), ``repaired`` (when the proposal was moved), ``config`` (NetConfig JSON),
-    ``stages`` (:func:`stage_table`), ``provenance`` (:mod:`~regnet_space.training.provenance`:
-    package version, git commit, torch, recipe, CPU capability, device name), ``flops``,
-    ``params``, ``acts``, ``feasible``, ``violations``, ``status`` (``ok``, ``infeasible``,
-    ``pruned``, ``failed``), ``curve`` (per-epoch test error, fractions), ``time_s`` (wall time
-    of the trial), ``train_time_s`` (the evaluator's), ``message`` (why a trial failed) and
-    ``eval`` (the evaluator's other result fields, one dict: a storage write is a transaction).
+    Returns ``fn(trial) -> top-1 error as a fraction`` on the held-out split the recipe ranks by
+    (validation when it has one, else test). The trial proposes coordinates of ``encoding``
+    (``feasible``: decoded inside the budget by construction; ``raw``: the space's parameters, or
+    an :class:`~regnet_space.spaces.encoding.Encoding`); a sampler must propose the same encoding
+    (:func:`make_sampler` takes it too). For each trial it stores the user attributes ``values``
+    (the decoded parameters; also one ``arch_<name>`` attribute each, which the dashboard lists),
+    ``repaired`` (when the proposal was moved), ``config`` (NetConfig JSON), ``stages``
+    (:func:`stage_table`), ``provenance`` (:mod:`~regnet_space.training.provenance`: package
+    version, git commit, torch, recipe, CPU capability, device name), ``flops``, ``params``,
+    ``acts``, ``feasible``, ``violations``, ``status`` (``ok``, ``infeasible``, ``pruned``,
+    ``failed``), ``curve`` (per-epoch held-out error, fractions), ``time_s`` (wall time of the
+    trial), ``train_time_s`` (the evaluator's), ``message`` (why a trial failed) and ``eval`` (the
+    evaluator's other result fields, one dict: a storage write is a transaction).
 
     * An infeasible configuration (outside ``budget`` or the space's structural constraints)
       returns :data:`INFEASIBLE_ERROR` at once, untrained, with ``status = "infeasible"``.

@@ -338,7 +338,7 @@ def study_meta(space: DesignSpace, budget: Budget | Any, sampler: str, seed: int
         "num_classes": space.num_classes, "block": space.block, "stem": space.stem,
         "budget": budget.to_dict(), "sampler": sampler, "seed": seed, "encoding": encoding,
         "data": data,
-        "settings": settings, "direction": "minimize", "objective": "test top-1 error (fraction)",
+        "settings": settings, "direction": "minimize", "objective": "top-1 error (fraction) on the held-out split: validation when the recipe has one, else test",
         "infeasible_value": INFEASIBLE_ERROR,
     })
 
