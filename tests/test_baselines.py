@@ -166,7 +166,7 @@ def test_sweep_runs_the_baselines_with_their_pruner(sampler, tmp_path, monkeypat
     assert all(t.value == t.user_attrs["eval"]["val_error"] for t in done)
 
 
-def test_bench_search_runs_re_and_ls_and_refuses_the_pruning_baselines(tmp_path, capsys):
+def test_bench_search_runs_re_ls_and_hyperband_and_refuses_pruning_without_curves(tmp_path, capsys):
     from regnet_space.cli import main
 
     rc = main(["bench-search", "results/anynetx_a.csv", "--sampler", "re,ls", "--seeds", "2",
@@ -176,8 +176,18 @@ def test_bench_search_runs_re_and_ls_and_refuses_the_pruning_baselines(tmp_path,
     import pandas as pd
     summary = pd.read_csv(tmp_path / "b" / "summary.csv")
     assert set(summary["algo"]) == {"re", "ls"}
+    # the population has no curves of its own: it borrows the default recipe's measured ones
+    rc = main(["bench-search", "results/anynetx_a.csv", "--sampler", "hyperband", "--seeds", "1",
+               "--trials", "12", "--out", str(tmp_path / "hb")])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    traces = pd.read_csv(tmp_path / "hb" / "traces.csv")
+    assert (~traces["complete"]).any()  # it pruned
+    # a table whose recipe is unknown (no epochs column) has no curves to prune on
+    pd.read_csv("results/anynetx_a.csv").drop(columns=["epochs"]).to_csv(tmp_path / "p.csv",
+                                                                         index=False)
     for name in ("hyperband", "bohb"):
-        rc = main(["bench-search", "results/anynetx_a.csv", "--sampler", name, "--out",
+        rc = main(["bench-search", str(tmp_path / "p.csv"), "--sampler", name, "--out",
                    str(tmp_path / name)])
         err = capsys.readouterr().err
         assert rc == 2 and "per-epoch curves" in err and len(err.strip().splitlines()) == 1
