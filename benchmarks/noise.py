@@ -213,7 +213,9 @@ def main() -> None:
         for c in summary(rows):
             if c["recipe"] == args.measured and c["runs"] > c["models"]:
                 multi = [v for v in _errors(rows, c).values() if len(v) > 1]
-                print(f'    ("val", "{c["space"]}"): ({c["seed_sd"]:.4f}, {len(multi)}, '
+                # the MEASURED form: "val" for runs with a validation split, else "test"
+                form = "val" if any(r.get("val_error") for r in rows) else "test"
+                print(f'    ("{form}", "{c["space"]}"): ({c["seed_sd"]:.4f}, {len(multi)}, '
                       f'{sum(map(len, multi))}),')
         return
     if not args.no_run:
@@ -226,8 +228,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for s in with_ci(read_rows(Path(args.out))[:args.rows], args.column):
         f = "{:.4f} [{:.4f}, {:.4f}]".format
-        print(f"| {s['space']} | {s['recipe']} | {s['device']} | {s['models']} x "
-              f"{s['runs'] / max(s['models'], 1):.0f} | {f(s['seed_sd'], *s['seed_sd_ci'])} | "
+        m, r = s["models"], s["runs"]
+        size = f"{m} x {r // m}" if m and r % m == 0 else f"{m} ({r} runs)"
+        print(f"| {s['space']} | {s['recipe']} | {s['device']} | {size} | "
+              f"{f(s['seed_sd'], *s['seed_sd_ci'])} | "
               f"{f(s['between_sd'], *s['between_sd_ci'])} | "
               f"{s['R']:.2f} [{s['R_ci'][0]:.2f}, {s['R_ci'][1]:.2f}] |")
 

@@ -287,3 +287,24 @@ def test_cli_runs_four_workers_and_two_objectives(tmp_path):
                                 str(tmp_path / "c")], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     assert "params, flops, acts" in bad.stderr
+
+
+def test_the_committed_bench_tables_are_the_noise_studys_first_runs():
+    """results/bench/noise_*.csv come from the first 59 runs of results/noise.csv (the study
+    appends): remade from them, parameters re-drawn from the panel and checked against each
+    run's config, they are the committed tables."""
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root / "benchmarks"))
+    from _pool import read_rows
+    from noise_bench import tables
+
+    made = tables(read_rows(root / "results" / "noise.csv"), "3ep-10k", 59)
+    assert set(made) == {"regnetx", "anynetx_a", "anynetx_e"}
+    for space, (pop, curves) in made.items():
+        committed = pd.read_csv(root / "results" / "bench" / f"noise_{space}.csv")
+        cols = ["model", "seed", "error", "val_error", *get_space(space).names]
+        pd.testing.assert_frame_equal(pop[cols].reset_index(drop=True),
+                                      committed[cols].reset_index(drop=True),
+                                      check_dtype=False)
+        c = pd.read_csv(root / "results" / "bench" / f"noise_{space}.curves.csv")
+        assert np.allclose(curves["val_error"], c["val_error"])

@@ -254,8 +254,13 @@ class TabularOracle:
         self.penalty = float(err.max())
         self._init_truth(keys, err, curves, secs, seed_sd, seed_sd_source, curve_model)
         self.n_structurally_invalid = int((~ok).sum())
-        self.surrogate = (best_surrogate(space, arrays, err) if len(err) >= 4
-                          else fidelity_free(space, arrays, err))
+        # the surrogate predicts an architecture's seed mean: fitted on one row per architecture
+        # (seeds as separate rows would let a seed's twin predict it in leave-one-out)
+        firsts = np.array([v[0] for v in self._arch_rows.values()])
+        means = np.array(list(self._arch.values()))
+        per_arch = {n: a[firsts] for n, a in arrays.items()}
+        self.surrogate = (best_surrogate(space, per_arch, means) if len(means) >= 4
+                          else fidelity_free(space, per_arch, means))
         self._encodings: dict[str, Any] = {}
         self.objective = "error"
         self._landscapes: dict[tuple[int, int], np.ndarray] = {}
