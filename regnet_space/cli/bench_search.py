@@ -10,13 +10,17 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "bench-search", help="benchmark search algorithms on a population table (tabular oracle)",
-        description="Run Optuna samplers against a tabular oracle built from a population table: "
-                    "a proposed configuration is answered with the table's error (exact match, "
-                    "else the same architecture, else the nearest row in the normalized parameter "
-                    "space, counted as a surrogate answer; infeasible proposals get the worst "
-                    "error in the table). Writes best-so-far and regret curves (PNG, mean and "
-                    "95% CI over seeds), summary.csv, curves.csv and traces.csv, and prints the "
-                    "summary.",
+        description="Run Optuna samplers against a tabular benchmark built from a population "
+                    "table. The truth of an architecture is its seed mean in the table (else a "
+                    "surrogate's prediction of it); a query answers one recorded seed, or the "
+                    "truth plus the measured seed noise (--noise none: the truth), as a learning "
+                    "curve with a simulated cost per epoch, so pruners (hyperband, bohb) and "
+                    "--workers N asynchronous workers run in simulated time. Incumbents are "
+                    "chosen by the answers and scored by the truth. Writes the summary, curves "
+                    "against evaluations and simulated time, traces, a Friedman/critical-"
+                    "difference table and diagram, average ranks, benchmark.json (answer "
+                    "sources, noise, curve and cost models, the surrogate's held-out fidelity) "
+                    "and, with --objectives error,<cost>, hypervolume; prints the summary.",
     )
     add_table_argument(p)
     p.add_argument("--sampler", dest="algos", default=",".join(DEFAULT_ALGORITHMS),
