@@ -85,3 +85,22 @@ def test_the_readme_block_runs_as_written(monkeypatch):
     scope: dict = {}
     exec(compile(block, "README.md", "exec"), scope)
     assert isinstance(scope["p"], optunahub.benchmarks.BaseProblem)
+
+
+def test_a_noisy_problem_answers_around_the_truth_it_reports():
+    """noise="seed": the answers scatter around problem.truth(params) with the measured seed sd
+    of one run (the published 0.0075 for RegNetX single-run tables); noise="none" is the truth."""
+    import numpy as np
+    import optuna
+
+    from regnet_space.bench import problem
+
+    p = problem("results/regnetx.csv", noise="seed", seed=3)
+    params = optuna.create_study(directions=p.directions).ask(p.search_space).params
+    answers = np.array([p.evaluate(params) for _ in range(2000)])
+    truth = p.truth(params)
+    assert problem("results/regnetx.csv").evaluate(params) == truth
+    assert abs(answers.mean() - truth) < 4 * 0.0075 / np.sqrt(2000)
+    assert answers.std() == pytest.approx(0.0075, rel=0.08)
+    again = problem("results/regnetx.csv", noise="seed", seed=3)
+    assert again.evaluate(params) == answers[0]  # reproducible per seed

@@ -37,10 +37,16 @@ COSTS = ("flops", "params", "acts")
 
 
 def problem(table: Any, space: Any = None, *, encoding: str = "feasible",
-            objectives: str | Sequence[str] = "error", flops: Any = None):
+            objectives: str | Sequence[str] = "error", flops: Any = None,
+            noise: str = "none", seed: int = 0):
     """An ``optunahub.benchmarks.BaseProblem`` answering from ``table`` (a population table's
     path or DataFrame; see the module docstring). Needs ``optunahub`` (``pip install
-    optunahub``)."""
+    optunahub``).
+
+    ``noise="none"`` (default, as OptunaHub's problems are deterministic) answers the truth, the
+    seed mean; ``noise="seed"`` answers as ``bench-search`` does by default (one recorded seed,
+    or the truth plus the measured seed noise; :mod:`.truth`) from a generator seeded with
+    ``seed``, and ``problem.truth(params)`` gives the error to score a result on."""
     require("optunahub", pip="'regnet-space[bench]'", purpose="regnet_space.bench.problem")
     import optuna
     from optunahub.benchmarks import BaseProblem
@@ -55,6 +61,13 @@ def problem(table: Any, space: Any = None, *, encoding: str = "feasible",
                           f"{', '.join(COSTS)} (e.g. error,params), got {objectives!r}")
     if encoding not in ("feasible", "raw"):
         raise ConfigError(f"encoding must be feasible or raw, got {encoding!r}")
+    from .truth import NOISE_MODES
+
+    if noise not in NOISE_MODES:
+        raise ConfigError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
+    import numpy as np
+
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xA45E]))
     oracle = TabularOracle.from_table(table, space, flops=flops)
     enc = oracle.encoding(encoding)
     dists = {c.name: coord_distribution(c) for c in enc.coords}
@@ -78,9 +91,16 @@ def problem(table: Any, space: Any = None, *, encoding: str = "feasible",
             """The space's parameter values a proposal decodes to."""
             return decode_params(enc, params)
 
+        def truth(self, params: dict[str, Any]) -> float:
+            """The error a result is scored on: the architecture's seed mean (or the surrogate
+            of it)."""
+            return float(oracle.answer(self.values(params))[0])
+
         def evaluate(self, params: dict[str, Any]):
             values = self.values(params)
             error, kind = oracle.answer(values)
+            if noise == "seed":
+                error = oracle.draw(values, rng, noise).value
             self.kinds[KINDS[kind]] += 1
             if len(self.objectives) == 1:
                 return float(error)
