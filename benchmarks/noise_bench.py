@@ -3,7 +3,7 @@ per space with the parameters of every model (re-drawn from the panel's design s
 against the recorded config), one row per run (seeds of a model share its parameters), the
 validation and test errors, and the per-epoch curve companion that ``bench-search`` reads.
 
-    python benchmarks/noise_bench.py --recipe 3ep-10k --out results/bench
+    python benchmarks/noise_bench.py --recipe 3ep-10k --rows 144 --out results/bench
 
 writes results/bench/noise_<space>.csv and noise_<space>.curves.csv. These are the benchmark's
 seed-averaged subset: every model has 3 seeds of the default recipe, so ``bench-search

@@ -118,7 +118,9 @@ def plot_curves(result: BenchResult, kind: str = "best", axis: str = "evaluation
         ax.set_ylabel("hypervolume regret (normalized error and log cost)")
     ax.set_xlabel("simulated hours" if axis == "time" else "evaluations")
     ax.set_xlim(x[0], x[-1])
-    ax.set_title(f"{result.info.get('space', '')}: {len(result.seeds)} seeds, mean and bootstrap 95% CI",
+    what = ("ranks averaged over seeds" if kind == "rank"
+            else "mean and bootstrap 95% CI")
+    ax.set_title(f"{result.info.get('space', '')}: {len(result.seeds)} seeds, {what}",
                  fontsize=10)
     ax.grid(alpha=0.3)
     # below the axes: inside, it covers the first evaluations where the curves differ most
