@@ -150,6 +150,8 @@ def test_hyperband_prunes_on_curves_and_uses_less_simulated_time(seeded):
     oracle = TabularOracle.from_table(runs, curves=cur[["trial", "epoch", "val_error",
                                                         "epoch_time"]])
     res = run_benchmark(oracle, ["random", "hyperband"], seeds=2, budget=30)
+    again = run_benchmark(oracle, ["hyperband"], seeds=2, budget=30)
+    assert np.array_equal(res.errors[1], again.errors[0])  # brackets repeat: results do
     s = res.summary().set_index("algo")
     assert (~res.complete[1]).sum() > 0 and res.complete[0].all()
     assert s.loc["hyperband", "epochs_trained"] < s.loc["random", "epochs_trained"]

@@ -102,7 +102,9 @@ def simulate_search(oracle: Any, sampler: Any, budget: int, *, rng: np.random.Ge
         raise ConfigError("Optuna does not prune multi-objective trials: use a sampler without "
                           "a pruner with --objectives error,<cost>")
     enc = oracle.encoding(encoding)
-    study = optuna.create_study(sampler=sampler, pruner=pruner,
+    # a fixed name: Optuna's HyperbandPruner assigns brackets by a hash of the study's name and
+    # the trial number, and an unnamed study gets a random name, so results would not repeat
+    study = optuna.create_study(study_name="regnet-space-bench", sampler=sampler, pruner=pruner,
                                 directions=["minimize"] * len(objectives))
     E = oracle.epochs
     rec: list[tuple] = []
