@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("optuna")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from regnet_space.bench import TabularOracle, run_benchmark  # noqa: E402

@@ -8,14 +8,11 @@ trials run at once), ASHA's definition (stops trials at the rungs before the las
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
-pytest.importorskip("syne_tune")
 
 from syne_tune.config_space import choice, lograndint, loguniform, randint  # noqa: E402
 
@@ -56,9 +53,7 @@ def pop():
 def runs(pop):
     out = {}
     for sch in ("asha", "random"):
-        t0 = time.perf_counter()
         out[sch] = simulate(pop["bb"], sch, n_workers=2, max_wallclock_time=BUDGET, seed=0)
-        out[sch + "_wall"] = time.perf_counter() - t0
     return out
 
 
@@ -132,8 +127,6 @@ def test_random_search_and_asha_run_on_two_simulated_workers(pop, runs):
         _check_run(res, pop)
         best = res["val_error"].min()
         assert np.isclose(pop["err"].mean(axis=1), best).any()  # a (seed-mean) table value
-        # hundreds of simulated seconds in well under a few real ones
-        assert runs[sch + "_wall"] < 10 < BUDGET
 
 
 def test_asha_stops_trials_early_and_tries_more_of_them_than_random_search(runs):

@@ -225,8 +225,8 @@ class TabularOracle:
         keys, _ = _arch_keys(space, arrays)
         row_flops, row_params, row_acts, ok, _ = space.check_arrays(arrays)
         self.row_flops = row_flops = np.asarray(row_flops, dtype=float)
-        self._row_complexity = (None, row_flops, np.asarray(row_params, float),
-                                np.asarray(row_acts, float))
+        self.row_params = np.asarray(row_params, dtype=float)
+        self.row_acts = np.asarray(row_acts, dtype=float)
         self._memo: dict[tuple, tuple[float, int]] = {}
         self._facts: dict[tuple, tuple] = {}
         lo_hi = Budget.parse(flops).flops if flops is not None else (None, None)
@@ -267,7 +267,6 @@ class TabularOracle:
 
     def _init_truth(self, keys, err, curves, secs, seed_sd, seed_sd_source, curve_model) -> None:
         """Seeds, curves, noise and cost (see :mod:`.truth`)."""
-        _, _, row_params, row_acts = self._row_complexity
         self.curves = curves  # (rows, epochs) or None
         if curves is not None:
             # the recorded final error is the answer at the last epoch, exactly
@@ -292,13 +291,13 @@ class TabularOracle:
             self.curve_model = CurveModel.flat(1)
         if len(self.noise_model.sd) != self.curve_model.epochs:
             # noise measured on final errors only: the same sd at every epoch
-            self.noise_model = NoiseModel(tuple([self.noise_model.final] * self.curve_model.epochs),
-                                          self.noise_model.source, self.noise_model.dof)
+            nm = self.noise_model
+            self.noise_model = NoiseModel((nm.final,) * self.curve_model.epochs, nm.source, nm.dof)
         if self.curves is not None and self.curves.shape[1] != self.curve_model.epochs:
             raise ConfigError(f"the table's curves have {self.curves.shape[1]} epochs, the curve "
                               f"model {self.curve_model.epochs}")
         self.cost_model = CostModel.fit(
-            secs if secs is not None else np.full(len(err), np.nan), self.row_flops, row_acts,
+            secs if secs is not None else np.full(len(err), np.nan), self.row_flops, self.row_acts,
             "measured seconds per epoch of the table's runs")
 
     def holdout_fidelity(self, table: Any) -> dict:

@@ -31,9 +31,7 @@ from typing import Any, Sequence
 
 from ..errors import ConfigError, require
 from .oracle import _INF, KINDS, TabularOracle
-
-#: What ``objectives`` may name besides ``error``: complexity counts of the decoded network.
-COSTS = ("flops", "params", "acts")
+from .simulate import COSTS  # what ``objectives`` may name besides ``error``
 
 
 def problem(table: Any, space: Any = None, *, encoding: str = "feasible",
@@ -65,9 +63,9 @@ def problem(table: Any, space: Any = None, *, encoding: str = "feasible",
 
     if noise not in NOISE_MODES:
         raise ConfigError(f"noise must be one of {', '.join(NOISE_MODES)}, got {noise!r}")
-    import numpy as np
+    from .runs import answer_rng
 
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xA45E]))
+    rng = answer_rng(seed)  # the stream bench-search's seed ``seed`` answers from
     oracle = TabularOracle.from_table(table, space, flops=flops)
     enc = oracle.encoding(encoding)
     dists = {c.name: coord_distribution(c) for c in enc.coords}

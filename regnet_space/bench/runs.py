@@ -331,8 +331,8 @@ def _mo_reference(oracle: TabularOracle, cost: str) -> dict:
     batch = oracle.space.sample_arrays(2000, 0, flops=Budget(flops=(lo, hi)).flops)
     f, p, a, _, _ = oracle.space.check_arrays(batch.values)
     pick = {"flops": f, "params": p, "acts": a}[cost]
-    row_cost = {"flops": oracle.row_flops, "params": oracle._row_complexity[2],
-                "acts": oracle._row_complexity[3]}[cost]
+    row_cost = {"flops": oracle.row_flops, "params": oracle.row_params,
+                "acts": oracle.row_acts}[cost]
     err = np.concatenate([oracle.landscape(), oracle.errors])
     c = np.concatenate([np.asarray(pick, float), np.asarray(row_cost, float)])
     norm = {"err_lo": float(err.min()), "err_hi": float(oracle.penalty),

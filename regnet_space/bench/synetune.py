@@ -299,7 +299,7 @@ def blackbox(table: Any, space: Any = None, **kwargs):
     secs = np.empty((len(groups), S, E))
     first = np.array([g[0] for g in groups])
     per_epoch = oracle.cost_model.epoch_seconds(oracle.row_flops[first],
-                                                oracle._row_complexity[3][first])
+                                                oracle.row_acts[first])
     for a, g in enumerate(groups):
         for s in range(S):
             r = g[s % len(g)]  # a missing seed repeats a recorded one (documented)
@@ -316,5 +316,5 @@ def blackbox(table: Any, space: Any = None, **kwargs):
             lo, hi = float(allowed.min()), float(allowed.max())
             domains[p.name] = loguniform(lo, hi) if p.log else uniform(lo, hi)
     cost = pd.DataFrame({"flops": oracle.row_flops[first],
-                         "params": oracle._row_complexity[2][first]})
+                         "params": oracle.row_params[first]})
     return blackbox_from_arrays(hp, err, secs, domains=domains, cost=cost)
